@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    name = "alertui.accounts"
+    label = "accounts"
+
+    def ready(self):
+        from alertui.accounts.roles import ensure_roles
+
+        post_migrate.connect(ensure_roles, dispatch_uid="alertui.ensure_roles")

@@ -1,0 +1,108 @@
+"""Keep the local snapshot of current alerts in step with Alertmanager.
+
+Each HA peer only knows the alerts Prometheus sent to it, so every peer is read and alerts are
+deduplicated by fingerprint (the same on every peer). One peer down is not an outage: the
+others are enough; only when none answers is the source marked as failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from alertui.alerts import sources
+from alertui.alerts.models import Alert
+from alertui.integrations.alertmanager import Alert as AmAlert
+from alertui.integrations.alertmanager import AlertmanagerClient, AlertmanagerError
+from alertui.locks import exclusive
+
+FIELDS = [
+    "alertname",
+    "labels",
+    "annotations",
+    "state",
+    "silenced_by",
+    "inhibited_by",
+    "receivers",
+    "generator_url",
+    "starts_at",
+    "updated_at",
+    "ends_at",
+]
+
+
+@dataclass
+class AlertSyncResult:
+    skipped: bool = False
+    current: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    error: str = ""
+
+
+def fetch_alerts(urls: list[str]) -> tuple[dict[str, AmAlert], list[str]]:
+    """Alerts from every peer, deduplicated by fingerprint; plus the peers' errors."""
+    alerts: dict[str, AmAlert] = {}
+    errors = []
+    for url in urls:
+        client = AlertmanagerClient([url], timeout=settings.ALERTMANAGER_TIMEOUT)
+        try:
+            for alert in client.list_alerts():
+                alerts.setdefault(alert.fingerprint, alert)
+        except AlertmanagerError as e:
+            errors.append(e.message)
+    return alerts, errors
+
+
+def sync_alerts() -> AlertSyncResult:
+    with exclusive("sync_alerts") as acquired:
+        if not acquired:
+            return AlertSyncResult(skipped=True)
+        return _sync()
+
+
+def _sync() -> AlertSyncResult:
+    urls = settings.ALERTMANAGER_URLS
+    fetched, errors = fetch_alerts(urls)
+    if len(errors) == len(urls):
+        sources.record_failure(sources.ALERTMANAGER_ALERTS, "; ".join(errors))
+        return AlertSyncResult(error="; ".join(errors))
+    result = AlertSyncResult(current=len(fetched))
+    with transaction.atomic():
+        existing = {a.fingerprint: a for a in Alert.objects.all()}
+        new, changed = [], []
+        for fingerprint, am in fetched.items():
+            row = _row(am)
+            old = existing.get(fingerprint)
+            if old is None:
+                new.append(row)
+            elif any(getattr(old, f) != getattr(row, f) for f in FIELDS):
+                changed.append(row)
+        gone = set(existing) - set(fetched)
+        Alert.objects.bulk_create(new, batch_size=500)
+        Alert.objects.bulk_update(changed, FIELDS, batch_size=500)
+        if gone:
+            Alert.objects.filter(fingerprint__in=gone).delete()
+    result.added, result.changed, result.removed = len(new), len(changed), len(gone)
+    sources.record_success(sources.ALERTMANAGER_ALERTS)
+    return result
+
+
+def _row(am: AmAlert) -> Alert:
+    return Alert(
+        fingerprint=am.fingerprint,
+        alertname=am.labels.get("alertname", "")[:255],
+        labels=am.labels,
+        annotations=am.annotations,
+        state=am.state,
+        silenced_by=list(am.silenced_by),
+        inhibited_by=list(am.inhibited_by),
+        receivers=list(am.receivers),
+        generator_url=am.generator_url,
+        starts_at=am.starts_at,
+        updated_at=am.updated_at,
+        ends_at=am.ends_at,
+    )

@@ -1,0 +1,37 @@
+"""On PostgreSQL, make the database itself refuse UPDATE and DELETE on audit events.
+
+TRUNCATE stays possible for an administrator (and for test database teardown), as it is an
+explicit table-level operation, not a row change any code path could make by mistake.
+"""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION audit_auditevent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit events are append-only (% refused)', TG_OP;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_auditevent_append_only
+    BEFORE UPDATE OR DELETE ON audit_auditevent
+    FOR EACH ROW EXECUTE FUNCTION audit_auditevent_append_only();
+"""
+DROP = """
+DROP TRIGGER IF EXISTS audit_auditevent_append_only ON audit_auditevent;
+DROP FUNCTION IF EXISTS audit_auditevent_append_only();
+"""
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0001_initial")]
+    operations = [migrations.RunPython(forwards, backwards)]

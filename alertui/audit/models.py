@@ -1,0 +1,110 @@
+"""The permanent, append-only audit history of silence changes.
+
+AuditEvent rows are only ever inserted: save() refuses to update, delete() refuses, the queryset
+refuses bulk update/delete, the admin is read-only and, on PostgreSQL, a trigger rejects UPDATE
+and DELETE. A change in flight is tracked by a PendingChange (an intent written before calling
+Alertmanager); whoever deletes the intent, the request that made the change or the sync job
+after a crash, writes the one AuditEvent for it.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit events are append-only")
+
+    def delete(self):
+        raise AppendOnlyError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        CREATED = "created"
+        EDITED = "edited"
+        REPLACED = "replaced"  # edited, and Alertmanager issued a new id
+        EXTENDED = "extended"
+        EXPIRED = "expired"  # ended early, by a person or a tool
+        RECREATED = "recreated"  # a new silence made from an expired one
+        ENDED = "ended"  # reached its end time
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    class Source(models.TextChoices):
+        BROWSER = "browser"
+        SYNC = "sync"  # observed in Alertmanager: made by amtool, another UI, or time
+        API = "api"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=16, choices=Action.choices, db_index=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCEEDED)
+    error = models.TextField(blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    # The person; PROTECT because a user with history is deactivated, never deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    # A copy of the name at the time: the user's username, or Alertmanager's free-text createdBy
+    # for changes made outside alertui.
+    actor_name = models.CharField(max_length=255, blank=True, db_index=True)
+    silence_id = models.CharField(max_length=64, blank=True, db_index=True)
+    previous_silence_id = models.CharField(max_length=64, blank=True, db_index=True)
+    matchers = models.JSONField(default=list)
+    matchers_text = models.TextField(blank=True)
+    starts_at = models.DateTimeField(null=True)
+    ends_at = models.DateTimeField(null=True)
+    comment = models.TextField(blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    note = models.TextField(blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["actor_name", "at"]), models.Index(fields=["action", "at"])]
+
+    def __str__(self):
+        return (
+            f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name or '?'} {self.action} {self.silence_id}"
+        )
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit events are append-only")
+
+
+class PendingChange(models.Model):
+    """A silence change sent (or about to be sent) to Alertmanager, not yet in the audit."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=16, choices=AuditEvent.Action.choices)
+    source = models.CharField(max_length=16, choices=AuditEvent.Source.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
+    actor_name = models.CharField(max_length=255)
+    silence_id = models.CharField(max_length=64, blank=True)  # the silence changed, if any
+    matchers = models.JSONField(default=list)
+    matchers_text = models.TextField(blank=True)
+    starts_at = models.DateTimeField(null=True)
+    ends_at = models.DateTimeField(null=True)
+    comment = models.TextField(blank=True)
+    before = models.JSONField(null=True, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return f"{self.actor_name} {self.action} {self.silence_id or '(new)'}"

@@ -1,0 +1,81 @@
+"""Strict readers for configuration from the environment.
+
+Each reader raises ImproperlyConfigured naming the variable, so a bad deployment fails at start
+with a message that says what to fix. A `NAME_FILE` variable, when set, is read instead of `NAME`
+(the way container secrets are mounted).
+"""
+
+import os
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _raw(name: str) -> str | None:
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read().strip()
+        except OSError as e:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path!r}: {e.strerror}") from e
+    return os.environ.get(name)
+
+
+def env_str(name: str, default: str = "") -> str:
+    value = _raw(name)
+    return default if value is None else value.strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = _raw(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_urls(name: str, default: str = "") -> list[str]:
+    """Comma-separated http(s) base URLs, without trailing slashes."""
+    urls = []
+    for item in env_list(name, default):
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an http(s) URL")
+        urls.append(item.rstrip("/"))
+    return urls
+
+
+def env_duration_seconds(name: str, default: str) -> int:
+    """A duration such as `30s`, `5m`, `2h`, `30d` (see alertui.durations)."""
+    from alertui.durations import DurationError, parse_duration
+
+    raw = env_str(name, default)
+    try:
+        return int(parse_duration(raw).total_seconds())
+    except DurationError as e:
+        raise ImproperlyConfigured(f"{name}: {e}") from None

@@ -1,0 +1,300 @@
+"""Typed client for the Alertmanager API v2, with failover across the peers of one HA cluster.
+
+Responses become dataclasses here; nothing past this module touches Alertmanager's raw JSON.
+Writes go to one healthy peer and are read back from the same peer (a fresh silence id can
+404 on another peer until gossip arrives). We move to the next peer only when a peer cannot be
+reached or answers 5xx, never after a request that may have been applied (a read timeout on a
+POST), so a write never creates two silences.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from alertui.matchers import Matcher
+
+USER_AGENT = "alertui"
+
+
+class AlertmanagerError(Exception):
+    """Alertmanager refused a request or could not be reached; `message` is its own words."""
+
+    def __init__(self, message: str, status: int | None = None, peer: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.peer = peer
+
+
+class AlertmanagerUnavailable(AlertmanagerError):
+    """No peer could be reached (connection refused, timeout, or 5xx from every peer)."""
+
+
+class AlertmanagerOutcomeUnknown(AlertmanagerError):
+    """A write was sent but no answer came in time: it may or may not have been applied."""
+
+
+class SilenceNotFound(AlertmanagerError):
+    pass
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:  # Alertmanager reads zone-less times as UTC
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Silence:
+    id: str
+    matchers: tuple[Matcher, ...]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+    updated_at: datetime | None
+    state: str  # active | pending | expired, as Alertmanager computed it when asked
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Silence:
+        return cls(
+            id=str(data["id"]),
+            matchers=tuple(Matcher.from_api(m) for m in data.get("matchers") or []),
+            starts_at=parse_time(data["startsAt"]),
+            ends_at=parse_time(data["endsAt"]),
+            created_by=str(data.get("createdBy") or ""),
+            comment=str(data.get("comment") or ""),
+            updated_at=parse_time(data.get("updatedAt")),
+            state=str((data.get("status") or {}).get("state") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class SilenceRequest:
+    """What we POST: a new silence (no id) or a change to an existing one."""
+
+    matchers: tuple[Matcher, ...]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+    id: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        body = {
+            "matchers": [m.to_api() for m in self.matchers],
+            "startsAt": format_time(self.starts_at),
+            "endsAt": format_time(self.ends_at),
+            "createdBy": self.created_by,
+            "comment": self.comment,
+        }
+        if self.id:
+            body["id"] = self.id
+        return body
+
+
+@dataclass(frozen=True)
+class Alert:
+    fingerprint: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    updated_at: datetime | None
+    generator_url: str
+    state: str  # unprocessed | active | suppressed
+    silenced_by: tuple[str, ...]
+    inhibited_by: tuple[str, ...]
+    receivers: tuple[str, ...]
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Alert:
+        status = data.get("status") or {}
+        return cls(
+            fingerprint=str(data["fingerprint"]),
+            labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()},
+            annotations={str(k): str(v) for k, v in (data.get("annotations") or {}).items()},
+            starts_at=parse_time(data.get("startsAt")),
+            ends_at=parse_time(data.get("endsAt")),
+            updated_at=parse_time(data.get("updatedAt")),
+            generator_url=str(data.get("generatorURL") or ""),
+            state=str(status.get("state") or ""),
+            silenced_by=tuple(status.get("silencedBy") or ()),
+            inhibited_by=tuple(status.get("inhibitedBy") or ()),
+            receivers=tuple(
+                str(r.get("name", "")) for r in data.get("receivers") or () if isinstance(r, dict)
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Status:
+    version: str
+    cluster_status: str  # ready | settling | disabled
+    cluster_name: str
+    peers: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Status:
+        cluster = data.get("cluster") or {}
+        return cls(
+            version=str((data.get("versionInfo") or {}).get("version") or ""),
+            cluster_status=str(cluster.get("status") or ""),
+            cluster_name=str(cluster.get("name") or ""),
+            peers=tuple(str(p.get("address", "")) for p in cluster.get("peers") or ()),
+        )
+
+
+def _error_message(response: requests.Response) -> str:
+    text = response.text.strip()
+    if not text:
+        return f"{response.status_code} {response.reason}".strip()
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text[:1000]
+    if isinstance(body, str):
+        return body
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return text[:1000]
+
+
+class AlertmanagerClient:
+    def __init__(self, urls: list[str], timeout: float = 10.0, connect_timeout: float = 3.0):
+        if not urls:
+            raise ValueError("at least one Alertmanager URL is needed")
+        self.urls = list(urls)
+        self.timeout = (connect_timeout, timeout)
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        # The peer that answered last: reads after a write go there first.
+        self.preferred = self.urls[0]
+
+    # -- transport -----------------------------------------------------------------------
+
+    def _peers_in_order(self) -> list[str]:
+        return [self.preferred] + [u for u in self.urls if u != self.preferred]
+
+    def _request(self, method: str, path: str, *, may_repeat: bool = True, **kwargs):
+        """Send to the preferred peer, then the others on connection failure or 5xx.
+
+        may_repeat=False marks a request that must not be sent twice once a peer may have
+        applied it (creating a silence): a read timeout then ends the attempt.
+        """
+        failures = []
+        for peer in self._peers_in_order():
+            url = f"{peer}/api/v2{path}"
+            try:
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.ConnectionError as e:
+                # ConnectTimeout is a ConnectionError: the request never reached the peer.
+                failures.append(f"{peer}: cannot connect ({_short_reason(e)})")
+                continue
+            except requests.Timeout:
+                if not may_repeat:
+                    raise AlertmanagerOutcomeUnknown(
+                        f"{peer} did not answer within {self.timeout[1]:g}s; the change may or "
+                        "may not have been applied",
+                        peer=peer,
+                    ) from None
+                failures.append(f"{peer}: no answer within {self.timeout[1]:g}s")
+                continue
+            except requests.RequestException as e:
+                failures.append(f"{peer}: {_short_reason(e)}")
+                continue
+            if response.status_code >= 500 and not _is_not_found(response):
+                failures.append(f"{peer}: {_error_message(response)}")
+                continue
+            self.preferred = peer
+            return peer, response
+        raise AlertmanagerUnavailable("Alertmanager is unreachable: " + "; ".join(failures))
+
+    def _json(self, method: str, path: str, **kwargs):
+        peer, response = self._request(method, path, **kwargs)
+        if response.status_code == 404 or _is_not_found(response):
+            raise SilenceNotFound(_error_message(response), response.status_code, peer)
+        if response.status_code >= 400:
+            raise AlertmanagerError(_error_message(response), response.status_code, peer)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise AlertmanagerError(
+                f"{peer} answered with something that is not JSON", response.status_code, peer
+            ) from None
+
+    # -- API -------------------------------------------------------------------------------
+
+    def status(self) -> Status:
+        return Status.from_api(self._json("GET", "/status"))
+
+    def list_silences(self) -> list[Silence]:
+        return [Silence.from_api(s) for s in self._json("GET", "/silences") or []]
+
+    def get_silence(self, silence_id: str) -> Silence:
+        return Silence.from_api(self._json("GET", f"/silence/{silence_id}"))
+
+    def post_silence(self, silence: SilenceRequest) -> str:
+        """Create (no id) or change a silence; returns the id Alertmanager gives back.
+
+        A change may come back under a new id (Alertmanager expired the old silence and made a
+        new one), so callers must use the returned id.
+        """
+        body = self._json("POST", "/silences", json=silence.to_api(), may_repeat=bool(silence.id))
+        if not isinstance(body, dict) or not body.get("silenceID"):
+            raise AlertmanagerError("Alertmanager accepted the silence but returned no id")
+        return str(body["silenceID"])
+
+    def expire_silence(self, silence_id: str) -> None:
+        self._json("DELETE", f"/silence/{silence_id}")
+
+    def list_alerts(
+        self,
+        *,
+        active: bool = True,
+        silenced: bool = True,
+        inhibited: bool = True,
+        filters: list[str] | None = None,
+    ) -> list[Alert]:
+        params = {
+            "active": _bool(active),
+            "silenced": _bool(silenced),
+            "inhibited": _bool(inhibited),
+            "filter": filters or [],
+        }
+        return [Alert.from_api(a) for a in self._json("GET", "/alerts", params=params) or []]
+
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Push alerts (used by the demo and tests to feed a real Alertmanager)."""
+        self._json("POST", "/alerts", json=alerts)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _is_not_found(response: requests.Response) -> bool:
+    # 0.25 answers DELETE of an unknown silence with 500 "silence not found"; 0.26+ with 404.
+    return response.status_code == 500 and "silence not found" in response.text
+
+
+def _short_reason(error: Exception) -> str:
+    text = str(error)
+    for marker in ("Connection refused", "timed out", "Name or service not known"):
+        if marker in text:
+            return marker.lower()
+    return text[:200]

@@ -1,0 +1,176 @@
+"""Alertmanager label matchers: parse, format, validate and match.
+
+The text syntax is Alertmanager's: `name="value"`, `name!="value"`, `name=~"regex"`,
+`name!~"regex"`, several separated by commas or spaces, optionally inside `{...}`. Regexes use RE2,
+the engine Alertmanager's Go regexp follows, fully anchored as Alertmanager anchors them, so
+what compiles here compiles there and matches the same alerts.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import re2
+
+OPERATORS = ("=", "!=", "=~", "!~")
+# Classic Prometheus label names: accepted by every Alertmanager version (0.25 rejects others).
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_MATCHER = re.compile(
+    r"""\s*(?P<name>[^\s=!~,{}"]+)\s*(?P<op>=~|!~|!=|=)\s*"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*"|[^\s,{}"]*)\s*,?"""
+)
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+
+class MatcherError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=4096)
+def compile_regex(pattern: str):
+    """Compile as Alertmanager does (`^(?:pattern)$`); MatcherError with RE2's reason."""
+    try:
+        return re2.compile(f"^(?:{pattern})$", options=_RE2_OPTIONS)
+    except re2.error as e:
+        reason = e.args[0].decode() if e.args and isinstance(e.args[0], bytes) else str(e)
+        raise MatcherError(f"invalid regular expression {pattern!r}: {reason}") from None
+
+
+@dataclass(frozen=True)
+class Matcher:
+    name: str
+    op: str
+    value: str
+
+    def __post_init__(self):
+        if self.op not in OPERATORS:
+            raise MatcherError(f"unknown operator {self.op!r}; use =, !=, =~ or !~")
+
+    @property
+    def is_regex(self) -> bool:
+        return self.op in ("=~", "!~")
+
+    @property
+    def is_equal(self) -> bool:
+        return self.op in ("=", "=~")
+
+    def validate(self) -> None:
+        if not LABEL_NAME.match(self.name):
+            raise MatcherError(
+                f"invalid label name {self.name!r}: use letters, digits and underscores, "
+                "not starting with a digit"
+            )
+        if self.is_regex:
+            compile_regex(self.value)
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        # A missing label counts as the empty string, as in Alertmanager.
+        actual = labels.get(self.name, "")
+        if self.is_regex:
+            hit = compile_regex(self.value).match(actual) is not None
+        else:
+            hit = actual == self.value
+        return hit if self.is_equal else not hit
+
+    def matches_empty(self) -> bool:
+        return self.matches({})
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.op}{json.dumps(self.value, ensure_ascii=False)}"
+
+    def to_api(self) -> dict:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "isRegex": self.is_regex,
+            "isEqual": self.is_equal,
+        }
+
+    @classmethod
+    def from_api(cls, data: Mapping) -> "Matcher":
+        is_regex = bool(data.get("isRegex"))
+        is_equal = data.get("isEqual", True) is not False
+        op = {(True, False): "=", (False, False): "!=", (True, True): "=~", (False, True): "!~"}[
+            (is_equal, is_regex)
+        ]
+        return cls(str(data.get("name", "")), op, str(data.get("value", "")))
+
+
+def _unquote(raw: str) -> str:
+    if raw.startswith('"'):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            # OpenMetrics escapes are a subset of JSON's, but allow a lone backslash too.
+            return raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return raw
+
+
+def parse_matchers(text: str, validate: bool = True) -> list[Matcher]:
+    """Parse `a="b", c=~"d.*"` (braces optional). Raises MatcherError saying what is wrong."""
+    matchers, _ = _parse(text, allow_words=False)
+    if validate:
+        for matcher in matchers:
+            matcher.validate()
+    return matchers
+
+
+def parse_filter(text: str) -> tuple[list[Matcher], list[str]]:
+    """Matchers plus free words: `severity="critical" disk full`."""
+    matchers, words = _parse(text, allow_words=True)
+    for matcher in matchers:
+        matcher.validate()
+    return matchers, words
+
+
+def _parse(text: str, allow_words: bool) -> tuple[list[Matcher], list[str]]:
+    text = (text or "").strip()
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    matchers: list[Matcher] = []
+    words: list[str] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos] in " \t\r\n,":
+            pos += 1
+            continue
+        found = _MATCHER.match(text, pos)
+        if found:
+            matchers.append(Matcher(found["name"], found["op"], _unquote(found["value"])))
+            pos = found.end()
+            continue
+        word_end = pos
+        while word_end < len(text) and text[word_end] not in " \t\r\n,":
+            word_end += 1
+        word = text[pos:word_end]
+        if not allow_words:
+            raise MatcherError(
+                f'cannot read {word!r} as a matcher; write name="value" with one of =, !=, =~, !~'
+            )
+        words.append(word.strip('"'))
+        pos = word_end
+    return matchers, words
+
+
+def format_matchers(matchers: Iterable[Matcher]) -> str:
+    return ", ".join(str(m) for m in matchers)
+
+
+def matches_all(matchers: Iterable[Matcher], labels: Mapping[str, str]) -> bool:
+    return all(m.matches(labels) for m in matchers)
+
+
+def validate_silence_matchers(matchers: list[Matcher]) -> None:
+    """The rules Alertmanager applies to a silence, checked before anything is sent."""
+    if not matchers:
+        raise MatcherError("Add at least one matcher.")
+    for matcher in matchers:
+        matcher.validate()
+    if all(m.matches_empty() for m in matchers):
+        raise MatcherError(
+            "Every matcher here also matches alerts without that label, so the silence would "
+            "mute everything. Add at least one matcher that does not match the empty string."
+        )

@@ -1,0 +1,22 @@
+"""Who is asking, for the audit: the acting user, their address and a request id."""
+
+import uuid
+
+from alertui.audit.models import AuditEvent
+from alertui.silences.services import Actor
+
+
+def client_address(request) -> str | None:
+    # REMOTE_ADDR is the peer; behind a proxy, deployments set it right at the WSGI server
+    # (gunicorn --forwarded-allow-ips), never from a header anybody can send.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def actor_for(request, source: str = AuditEvent.Source.BROWSER) -> Actor:
+    request_id = request.META.get("HTTP_X_REQUEST_ID", "")[:64] or uuid.uuid4().hex
+    return Actor(
+        user=request.user,
+        source=source,
+        remote_addr=client_address(request),
+        request_id=request_id,
+    )

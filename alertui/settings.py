@@ -1,0 +1,186 @@
+"""alertui settings: everything comes from the environment, with defaults for a local demo.
+
+Unset DATABASE_URL means SQLite in the project folder; set, it is any database URL Django
+supports (PostgreSQL in production). Invalid values stop the start with a message naming the
+variable (see alertui/env.py).
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from alertui.env import (
+    env_bool,
+    env_duration_seconds,
+    env_int,
+    env_list,
+    env_str,
+    env_urls,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set (or DEBUG=true for a local demo)")
+    SECRET_KEY = "insecure-local-development-key-do-not-deploy"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "django_filters",
+    "alertui.accounts",
+    "alertui.alerts",
+    "alertui.silences",
+    "alertui.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "alertui.accounts.middleware.TrustedHeaderMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "alertui.urls"
+WSGI_APPLICATION = "alertui.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "alertui.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    try:
+        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    except ValueError as e:
+        raise ImproperlyConfigured(f"DATABASE_URL: {e}") from None
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "alertui.sqlite3")),
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+# Trusted-header login for deployments behind an SSO proxy (oauth2-proxy, Authelia, ...).
+# Off unless a header is named; honoured only from the listed proxy addresses.
+TRUSTED_HEADER = env_str("TRUSTED_HEADER")
+TRUSTED_HEADER_PROXIES = env_list("TRUSTED_HEADER_PROXIES")
+TRUSTED_HEADER_DEFAULT_ROLE = env_str("TRUSTED_HEADER_DEFAULT_ROLE", "viewer")
+if TRUSTED_HEADER:
+    if not TRUSTED_HEADER_PROXIES:
+        raise ImproperlyConfigured(
+            "TRUSTED_HEADER_PROXIES must list the proxy addresses allowed to set TRUSTED_HEADER"
+        )
+    if TRUSTED_HEADER_DEFAULT_ROLE not in ("viewer", "silencer"):
+        raise ImproperlyConfigured("TRUSTED_HEADER_DEFAULT_ROLE must be viewer or silencer")
+    AUTHENTICATION_BACKENDS.insert(0, "alertui.accounts.backends.TrustedHeaderBackend")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 86400, minimum=60)
+
+# --- Sources ------------------------------------------------------------------------------
+ALERTMANAGER_URLS = env_urls("ALERTMANAGER_URL", "http://127.0.0.1:9093")
+if not ALERTMANAGER_URLS:
+    raise ImproperlyConfigured("ALERTMANAGER_URL must name at least one Alertmanager")
+PROMETHEUS_URLS = env_urls("PROMETHEUS_URL", "http://127.0.0.1:9090")
+ALERTMANAGER_TIMEOUT = env_int("ALERTMANAGER_TIMEOUT", 10, minimum=1)
+# Where the "Alertmanager" link in the page header points; the first peer by default.
+ALERTMANAGER_EXTERNAL_URL = env_str("ALERTMANAGER_EXTERNAL_URL", ALERTMANAGER_URLS[0])
+
+# --- Silences ----------------------------------------------------------------------------
+SILENCE_MAX_DURATION = env_duration_seconds("SILENCE_MAX_DURATION", "30d")
+SILENCE_DEFAULT_DURATION = env_duration_seconds("SILENCE_DEFAULT_DURATION", "2h")
+
+# --- Celery and Redis ----------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+SYNC_SILENCES_INTERVAL = env_duration_seconds("SYNC_SILENCES_INTERVAL", "15s")
+SYNC_ALERTS_INTERVAL = env_duration_seconds("SYNC_ALERTS_INTERVAL", "10s")
+CELERY_BEAT_SCHEDULE = {
+    "sync-silences": {
+        "task": "alertui.silences.tasks.sync_silences",
+        "schedule": SYNC_SILENCES_INTERVAL,
+        "options": {"expires": max(1, SYNC_SILENCES_INTERVAL - 1)},
+    },
+    "sync-alerts": {
+        "task": "alertui.alerts.tasks.sync_alerts",
+        "schedule": SYNC_ALERTS_INTERVAL,
+        "options": {"expires": max(1, SYNC_ALERTS_INTERVAL - 1)},
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SilencesConfig(AppConfig):
+    name = "alertui.silences"
+    label = "silences"

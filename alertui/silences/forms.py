@@ -1,0 +1,146 @@
+"""The silence form: matcher rows, a duration or explicit start and end, and a comment.
+
+The creator is never a field: it is the logged-in user. Times typed in the browser are read in
+the viewer's time zone (sent by the page as `tz`, UTC without it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from alertui.durations import DurationError, format_duration, parse_duration
+from alertui.matchers import OPERATORS, Matcher, MatcherError, parse_matchers
+from alertui.silences.services import SilenceValues
+from alertui.silences.validation import validate_silence
+
+DURATION_PRESETS = ["1h", "2h", "4h", "8h", "1d", "3d", "1w"]
+MAX_MATCHERS = 50
+
+
+def matcher_rows(data) -> list[tuple[str, str, str]]:
+    """The (name, op, value) rows posted by the form, without blank rows."""
+    names = data.getlist("matcher_name")
+    ops = data.getlist("matcher_op")
+    values = data.getlist("matcher_value")
+    rows = []
+    for i, name in enumerate(names[:MAX_MATCHERS]):
+        op = ops[i] if i < len(ops) else "="
+        value = values[i] if i < len(values) else ""
+        if name.strip() or value.strip():
+            rows.append((name.strip(), op, value))
+    return rows
+
+
+def viewer_zone(name: str | None):
+    try:
+        return ZoneInfo(name) if name else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+class SilenceForm(forms.Form):
+    duration = forms.CharField(required=False, max_length=40)
+    starts_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
+    tz = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+    recreated_from = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+    based_on = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, editing=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing  # the Silence mirror row being edited, if any
+        self.rows = matcher_rows(self.data) if self.is_bound else []
+        self.matcher_errors: list[str] = []
+        self.fields["comment"].error_messages["required"] = "Say why: a comment is required."
+
+    def clean_duration(self):
+        text = self.cleaned_data["duration"].strip()
+        if not text:
+            return None
+        try:
+            return parse_duration(text)
+        except DurationError as e:
+            raise ValidationError(str(e)) from None
+
+    def _aware(self, value: datetime | None):
+        if value is None:
+            return None
+        zone = viewer_zone(self.cleaned_data.get("tz"))
+        if timezone.is_aware(value):
+            value = timezone.make_naive(value, timezone.utc)  # the widget reads as TIME_ZONE
+        return value.replace(tzinfo=zone).astimezone(timezone.utc)
+
+    def _matcher_error(self, message: str) -> None:
+        self.matcher_errors.append(message)
+        self.add_error(None, message)
+
+    def clean(self):
+        data = super().clean()
+        matchers = []
+        for name, op, value in self.rows:
+            if op not in OPERATORS:
+                self._matcher_error(f"Unknown operator {op!r}; use =, !=, =~ or !~.")
+            elif not name:
+                self._matcher_error(f"The matcher with value {value!r} has no label name.")
+            else:
+                matchers.append(Matcher(name, op, value))
+        data["matchers"] = tuple(matchers)
+        now = timezone.now()
+        starts_at = self._aware(data.get("starts_at"))
+        ends_at = self._aware(data.get("ends_at"))
+        if starts_at is None:
+            starts_at = self.editing.starts_at if self.editing else now
+        if ends_at is None and data.get("duration") is None and self.editing:
+            ends_at = self.editing.ends_at  # an edit that leaves the end alone
+        if ends_at is None:
+            duration = data.get("duration")
+            if duration is None:
+                if "duration" not in self.errors:
+                    self.add_error("duration", "Enter a duration (such as 2h) or an end time.")
+                return data
+            ends_at = max(starts_at, now) + duration
+        data["starts_at"], data["ends_at"] = starts_at, ends_at
+        if self.matcher_errors:
+            return data
+        try:
+            validate_silence(list(matchers), starts_at, ends_at, data.get("comment") or "-")
+        except ValidationError as e:
+            for field, messages in e.message_dict.items():
+                for message in messages:
+                    if field == "matchers":
+                        self._matcher_error(message)
+                    else:
+                        self.add_error(field, message)
+        return data
+
+    def values(self) -> SilenceValues:
+        data = self.cleaned_data
+        return SilenceValues(data["matchers"], data["starts_at"], data["ends_at"], data["comment"])
+
+
+def initial_for_new(params) -> tuple[dict, list[tuple[str, str, str]], list[str]]:
+    """Pre-fill from the query string: `?filter=alertname="X",job=~"y.*"&comment=...`."""
+    errors = []
+    rows = []
+    for text in params.getlist("filter"):
+        try:
+            rows += [(m.name, m.op, m.value) for m in parse_matchers(text, validate=False)]
+        except MatcherError as e:
+            errors.append(f"Could not pre-fill the matchers: {e}")
+    initial = {
+        "duration": params.get("duration")
+        or format_duration(timedelta(seconds=settings.SILENCE_DEFAULT_DURATION)),
+        "comment": params.get("comment", ""),
+    }
+    return initial, rows[:MAX_MATCHERS], errors

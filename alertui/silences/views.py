@@ -1,0 +1,253 @@
+from collections import Counter
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from alertui.accounts.roles import can_silence, silencer_required
+from alertui.alerts.models import Alert
+from alertui.durations import DurationError, parse_duration
+from alertui.matchers import matches_all
+from alertui.requestinfo import actor_for
+from alertui.silences import services
+from alertui.silences.forms import DURATION_PRESETS, SilenceForm, initial_for_new, matcher_rows
+from alertui.silences.models import Silence
+
+STATES = ("active", "pending", "expired")
+PAGE_SIZE = 50
+PREVIEW_LIMIT = 50
+
+
+def _filtered_silences(state: str, query: str):
+    now = timezone.now()
+    silences = Silence.objects.all()
+    if state == "active":
+        silences = silences.filter(starts_at__lte=now, ends_at__gt=now)
+    elif state == "pending":
+        silences = silences.filter(starts_at__gt=now)
+    elif state == "expired":
+        silences = silences.filter(ends_at__lte=now).order_by("-ends_at")
+    for word in query.split():
+        silences = silences.filter(
+            Q(matchers_text__icontains=word)
+            | Q(created_by__icontains=word)
+            | Q(comment__icontains=word)
+            | Q(id__istartswith=word)
+        )
+    return silences
+
+
+def _silenced_counts(silence_ids) -> Counter:
+    """How many current alerts each of these silences mutes (from the alert snapshot)."""
+    wanted = set(silence_ids)
+    counts = Counter()
+    for silenced_by in Alert.objects.exclude(silenced_by=[]).values_list("silenced_by", flat=True):
+        counts.update(wanted.intersection(silenced_by))
+    return counts
+
+
+@require_GET
+def silence_list(request):
+    state = request.GET.get("state", "active")
+    if state not in STATES + ("all",):
+        state = "active"
+    query = request.GET.get("q", "")[:200]
+    page = Paginator(_filtered_silences(state, query), PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = _silenced_counts(s.id for s in page)
+    for silence in page:
+        silence.alert_count = counts.get(silence.id, 0)
+    ctx = {
+        "page": page,
+        "state": state,
+        "states": STATES + ("all",),
+        "query": query,
+        "can_silence": can_silence(request.user),
+    }
+    template = "silences/list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, ctx)
+
+
+@require_GET
+def silence_detail(request, silence_id):
+    silence = get_object_or_404(Silence, pk=silence_id)
+    silence.alert_count = _silenced_counts([silence.id])[silence.id]
+    muted = [a for a in Alert.objects.all() if silence.id in a.silenced_by][:PREVIEW_LIMIT]
+    ctx = {"silence": silence, "muted": muted, "can_silence": can_silence(request.user)}
+    return render(request, "silences/detail.html", ctx)
+
+
+def _form_page(request, form, *, rows, title, action_url, editing=None, notices=()):
+    ctx = {
+        "form": form,
+        "rows": rows or [("", "=", "")],
+        "operators": ("=", "!=", "=~", "!~"),
+        "presets": DURATION_PRESETS,
+        "title": title,
+        "action_url": action_url,
+        "editing": editing,
+        "notices": notices,
+    }
+    return render(request, "silences/form.html", ctx, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@silencer_required
+def silence_new(request):
+    if request.method == "POST":
+        form = SilenceForm(request.POST)
+        if form.is_valid():
+            try:
+                silence = services.create_silence(
+                    actor_for(request),
+                    form.values(),
+                    recreated_from=form.cleaned_data.get("recreated_from") or "",
+                )
+            except services.SilenceActionError as e:
+                form.add_error(None, e.message)
+            except ValidationError as e:
+                form.add_error(None, e)
+            else:
+                messages.success(request, f"Silence {silence.id} created.")
+                return redirect("silence_detail", silence.id)
+        return _form_page(
+            request,
+            form,
+            rows=form.rows,
+            title="New silence",
+            action_url=reverse("silence_new"),
+        )
+    initial, rows, notices = initial_for_new(request.GET)
+    source_id = request.GET.get("from")
+    if source_id:
+        source = Silence.objects.filter(pk=source_id).first()
+        if source is None:
+            raise Http404("No such silence to recreate.")
+        rows = [tuple(m) for m in source.matchers]
+        initial["comment"] = source.comment
+        initial["recreated_from"] = source.id
+    form = SilenceForm(initial=initial)
+    title = "Recreate silence" if source_id else "New silence"
+    return _form_page(
+        request, form, rows=rows, title=title, action_url=reverse("silence_new"), notices=notices
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@silencer_required
+def silence_edit(request, silence_id):
+    silence = get_object_or_404(Silence, pk=silence_id)
+    if silence.current_state == "expired":
+        messages.error(request, "This silence has expired; recreate it instead.")
+        return redirect(f"{reverse('silence_new')}?from={silence.id}")
+    action_url = reverse("silence_edit", args=[silence.id])
+    if request.method == "POST":
+        form = SilenceForm(request.POST, editing=silence)
+        if form.is_valid():
+            based_on = parse_datetime(form.cleaned_data.get("based_on") or "")
+            try:
+                changed = services.edit_silence(
+                    actor_for(request), silence.id, form.values(), based_on=based_on
+                )
+            except services.SilenceActionError as e:
+                form.add_error(None, e.message)
+            except ValidationError as e:
+                form.add_error(None, e)
+            else:
+                if changed.id != silence.id:
+                    messages.success(
+                        request,
+                        f"Saved. Alertmanager replaced silence {silence.id} with {changed.id}.",
+                    )
+                else:
+                    messages.success(request, "Silence updated.")
+                return redirect("silence_detail", changed.id)
+        return _form_page(
+            request,
+            form,
+            rows=form.rows,
+            title="Edit silence",
+            action_url=action_url,
+            editing=silence,
+        )
+    form = SilenceForm(
+        initial={
+            "comment": silence.comment,
+            "based_on": silence.updated_at.isoformat() if silence.updated_at else "",
+            "duration": "",
+        },
+        editing=silence,
+    )
+    rows = [tuple(m) for m in silence.matchers]
+    return _form_page(
+        request, form, rows=rows, title="Edit silence", action_url=action_url, editing=silence
+    )
+
+
+@require_POST
+@silencer_required
+def silence_extend(request, silence_id):
+    silence = get_object_or_404(Silence, pk=silence_id)
+    by = request.POST.get("by", "")
+    try:
+        delta = parse_duration(by)
+    except DurationError as e:
+        messages.error(request, f"Not extended: {e}")
+        return redirect("silence_detail", silence.id)
+    new_end = max(silence.ends_at, timezone.now()) + delta
+    try:
+        services.extend_silence(actor_for(request), silence.id, new_end)
+    except services.SilenceActionError as e:
+        messages.error(request, f"Not extended: {e.message}")
+    except ValidationError as e:
+        messages.error(request, "Not extended: " + " ".join(e.messages))
+    else:
+        messages.success(request, f"Silence extended by {by}.")
+    return redirect("silence_detail", silence.id)
+
+
+@require_http_methods(["GET", "POST"])
+@silencer_required
+def silence_expire(request, silence_id):
+    silence = get_object_or_404(Silence, pk=silence_id)
+    if request.method == "GET":
+        return render(request, "silences/expire.html", {"silence": silence})
+    try:
+        services.expire_silence(actor_for(request), silence.id)
+    except services.SilenceActionError as e:
+        messages.error(request, f"Not expired: {e.message}")
+    else:
+        messages.success(request, "Silence expired.")
+    return redirect("silence_detail", silence.id)
+
+
+@require_GET
+def silence_preview(request):
+    """The alerts the matchers in the form would silence, from the current snapshot."""
+    from alertui.matchers import Matcher, MatcherError
+
+    matchers, error = [], ""
+    try:
+        for name, op, value in matcher_rows(request.GET):
+            matcher = Matcher(name, op, value)
+            matcher.validate()
+            matchers.append(matcher)
+    except MatcherError as e:
+        error = str(e)
+    alerts, total = [], 0
+    if matchers and not error:
+        for alert in Alert.objects.all().iterator(chunk_size=2000):
+            if matches_all(matchers, alert.labels):
+                total += 1
+                if len(alerts) < PREVIEW_LIMIT:
+                    alerts.append(alert)
+    ctx = {"alerts": alerts, "total": total, "error": error, "matchers": matchers}
+    return render(request, "silences/form.html#preview", ctx)

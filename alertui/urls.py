@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from alertui import views
+from alertui.audit import views as audit
+from alertui.silences import views as silences
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("silences/", silences.silence_list, name="silence_list"),
+    path("silences/new/", silences.silence_new, name="silence_new"),
+    path("silences/preview/", silences.silence_preview, name="silence_preview"),
+    path("silences/<str:silence_id>/", silences.silence_detail, name="silence_detail"),
+    path("silences/<str:silence_id>/edit/", silences.silence_edit, name="silence_edit"),
+    path("silences/<str:silence_id>/extend/", silences.silence_extend, name="silence_extend"),
+    path("silences/<str:silence_id>/expire/", silences.silence_expire, name="silence_expire"),
+    path("audit/", audit.audit_list, name="audit_list"),
+    path("audit/export.csv", audit.audit_csv, name="audit_csv"),
+    path("audit/silence/<str:silence_id>/", audit.audit_silence, name="audit_silence"),
+]

@@ -1,0 +1,57 @@
+// alertui: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+
+  // Times are rendered in UTC by the server; show them in the viewer's zone.
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const format = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hour12: false, timeZoneName: "short",
+  });
+
+  function localizeTimes(root) {
+    root.querySelectorAll("time[datetime]:not([data-relative])").forEach(function (el) {
+      const when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      if (!el.title) el.title = el.textContent.trim();
+      el.textContent = format.format(when);
+    });
+  }
+
+  function setupSilenceForm(form) {
+    const tz = form.querySelector("input[name=tz]");
+    if (tz && !tz.value) tz.value = zone;
+    const rows = form.querySelector("#matcher-rows");
+    const template = document.getElementById("matcher-row-template");
+    function changed() { rows.dispatchEvent(new Event("rows-changed", { bubbles: true })); }
+    form.querySelector(".add-row").addEventListener("click", function () {
+      rows.appendChild(template.content.cloneNode(true));
+      rows.lastElementChild.querySelector("input").focus();
+    });
+    rows.addEventListener("click", function (event) {
+      const button = event.target.closest(".remove-row");
+      if (!button) return;
+      const row = button.closest(".matcher-row");
+      if (rows.querySelectorAll(".matcher-row").length > 1) {
+        row.remove();
+      } else {
+        row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+      }
+      changed();
+    });
+    form.querySelectorAll(".preset").forEach(function (button) {
+      button.addEventListener("click", function () {
+        form.querySelector("input[name=duration]").value = button.dataset.duration;
+        const end = form.querySelector("input[name=ends_at]");
+        if (end) end.value = "";
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    localizeTimes(document);
+    const form = document.getElementById("silence-form");
+    if (form) setupSilenceForm(form);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) { localizeTimes(event.target); });
+})();
