@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from alertui.matchers import Matcher
 
@@ -200,7 +201,13 @@ class AlertmanagerClient:
             try:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except requests.ConnectionError as e:
-                # ConnectTimeout is a ConnectionError: the request never reached the peer.
+                if not _never_sent(e) and not may_repeat:
+                    # The connection broke after the request went out: it may have been applied.
+                    raise AlertmanagerOutcomeUnknown(
+                        f"{peer} dropped the connection; the change may or may not have been "
+                        "applied",
+                        peer=peer,
+                    ) from None
                 failures.append(f"{peer}: cannot connect ({_short_reason(e)})")
                 continue
             except requests.Timeout:
@@ -222,9 +229,9 @@ class AlertmanagerClient:
             return peer, response
         raise AlertmanagerUnavailable("Alertmanager is unreachable: " + "; ".join(failures))
 
-    def _json(self, method: str, path: str, **kwargs):
+    def _json(self, method: str, path: str, *, about_silence: bool = False, **kwargs):
         peer, response = self._request(method, path, **kwargs)
-        if response.status_code == 404 or _is_not_found(response):
+        if about_silence and (response.status_code == 404 or _is_not_found(response)):
             raise SilenceNotFound(_error_message(response), response.status_code, peer)
         if response.status_code >= 400:
             raise AlertmanagerError(_error_message(response), response.status_code, peer)
@@ -246,7 +253,7 @@ class AlertmanagerClient:
         return [Silence.from_api(s) for s in self._json("GET", "/silences") or []]
 
     def get_silence(self, silence_id: str) -> Silence:
-        return Silence.from_api(self._json("GET", f"/silence/{silence_id}"))
+        return Silence.from_api(self._json("GET", f"/silence/{silence_id}", about_silence=True))
 
     def post_silence(self, silence: SilenceRequest) -> str:
         """Create (no id) or change a silence; returns the id Alertmanager gives back.
@@ -254,13 +261,21 @@ class AlertmanagerClient:
         A change may come back under a new id (Alertmanager expired the old silence and made a
         new one), so callers must use the returned id.
         """
-        body = self._json("POST", "/silences", json=silence.to_api(), may_repeat=bool(silence.id))
+        # Never resent to another peer once it may have arrived: a create would be duplicated,
+        # and a replacing edit applied twice leaves two active silences.
+        body = self._json(
+            "POST",
+            "/silences",
+            json=silence.to_api(),
+            may_repeat=False,
+            about_silence=bool(silence.id),
+        )
         if not isinstance(body, dict) or not body.get("silenceID"):
             raise AlertmanagerError("Alertmanager accepted the silence but returned no id")
         return str(body["silenceID"])
 
     def expire_silence(self, silence_id: str) -> None:
-        self._json("DELETE", f"/silence/{silence_id}")
+        self._json("DELETE", f"/silence/{silence_id}", about_silence=True)
 
     def list_alerts(
         self,
@@ -290,6 +305,14 @@ def _bool(value: bool) -> str:
 def _is_not_found(response: requests.Response) -> bool:
     # 0.25 answers DELETE of an unknown silence with 500 "silence not found"; 0.26+ with 404.
     return response.status_code == 500 and "silence not found" in response.text
+
+
+def _never_sent(error: requests.ConnectionError) -> bool:
+    """True when no connection was made, so the peer cannot have seen the request."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 def _short_reason(error: Exception) -> str:

@@ -144,3 +144,13 @@ def initial_for_new(params) -> tuple[dict, list[tuple[str, str, str]], list[str]
         "comment": params.get("comment", ""),
     }
     return initial, rows[:MAX_MATCHERS], errors
+
+
+class ExtendForm(forms.Form):
+    ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    tz = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+
+    def aware_end(self) -> datetime:
+        value = timezone.make_naive(self.cleaned_data["ends_at"], timezone.utc)
+        zone = viewer_zone(self.cleaned_data.get("tz"))
+        return value.replace(tzinfo=zone).astimezone(timezone.utc)

@@ -17,7 +17,13 @@ from alertui.durations import DurationError, parse_duration
 from alertui.matchers import matches_all
 from alertui.requestinfo import actor_for
 from alertui.silences import services
-from alertui.silences.forms import DURATION_PRESETS, SilenceForm, initial_for_new, matcher_rows
+from alertui.silences.forms import (
+    DURATION_PRESETS,
+    ExtendForm,
+    SilenceForm,
+    initial_for_new,
+    matcher_rows,
+)
 from alertui.silences.models import Silence
 
 STATES = ("active", "pending", "expired")
@@ -195,23 +201,33 @@ def silence_edit(request, silence_id):
 @require_POST
 @silencer_required
 def silence_extend(request, silence_id):
+    """Extend by a preset (`by=1h`, `by=1d`) or to a new end (`ends_at`, in the viewer's zone)."""
     silence = get_object_or_404(Silence, pk=silence_id)
-    by = request.POST.get("by", "")
     try:
-        delta = parse_duration(by)
-    except DurationError as e:
-        messages.error(request, f"Not extended: {e}")
-        return redirect("silence_detail", silence.id)
-    new_end = max(silence.ends_at, timezone.now()) + delta
-    try:
+        new_end, label = _requested_end(request.POST, silence)
         services.extend_silence(actor_for(request), silence.id, new_end)
     except services.SilenceActionError as e:
         messages.error(request, f"Not extended: {e.message}")
     except ValidationError as e:
         messages.error(request, "Not extended: " + " ".join(e.messages))
     else:
-        messages.success(request, f"Silence extended by {by}.")
+        messages.success(request, f"Silence extended {label}.")
     return redirect("silence_detail", silence.id)
+
+
+def _requested_end(data, silence):
+    if data.get("ends_at"):
+        form = ExtendForm(data)
+        if not form.is_valid():
+            raise ValidationError("Enter the new end as a date and time.")
+        new_end = form.aware_end()
+        return new_end, f"to {new_end:%Y-%m-%d %H:%M} UTC"
+    by = data.get("by", "")
+    try:
+        delta = parse_duration(by)
+    except DurationError as e:
+        raise ValidationError(str(e)) from None
+    return max(silence.ends_at, timezone.now()) + delta, f"by {by}"
 
 
 @require_http_methods(["GET", "POST"])

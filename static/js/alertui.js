@@ -4,17 +4,24 @@
 
   // Times are rendered in UTC by the server; show them in the viewer's zone.
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const format = new Intl.DateTimeFormat(undefined, {
+  const format = new Intl.DateTimeFormat("en-GB", {
     year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", hour12: false, timeZoneName: "short",
+    hour: "2-digit", minute: "2-digit", hour12: false, timeZoneName: "short", timeZone: zone,
   });
+
+  function formatTime(when) {
+    // 2026-11-26 17:50 CET: sortable and unambiguous, whatever the browser's locale.
+    const p = {};
+    format.formatToParts(when).forEach(function (part) { p[part.type] = part.value; });
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + " " + p.timeZoneName;
+  }
 
   function localizeTimes(root) {
     root.querySelectorAll("time[datetime]:not([data-relative])").forEach(function (el) {
       const when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
       if (!el.title) el.title = el.textContent.trim();
-      el.textContent = format.format(when);
+      el.textContent = formatTime(when);
     });
   }
 
@@ -52,6 +59,9 @@
     localizeTimes(document);
     const form = document.getElementById("silence-form");
     if (form) setupSilenceForm(form);
+    document.querySelectorAll("input[name=tz]").forEach(function (input) {
+      if (!input.value) input.value = zone;
+    });
   });
   document.addEventListener("htmx:afterSwap", function (event) { localizeTimes(event.target); });
 })();

@@ -1,0 +1,117 @@
+"""Fixtures: real Alertmanager processes (one per version per session), settings, Redis.
+
+Django settings: pytest-django imports the settings module in its pytest_load_initial_conftests
+hook, before pytest imports any conftest (checked with pytest 9.2 and pytest-django 4.14), so
+environment defaults set here would come too late; tests/settings.py (DJANGO_SETTINGS_MODULE in
+pyproject.toml) sets them before importing alertui.settings.
+
+The Alertmanagers are shared by all tests of a session, so no test may expect an empty one:
+each test makes its own silences and alerts with a unique label value and filters by it.
+"""
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+
+from tests.servers import ALERTMANAGER_VERSIONS, AlertmanagerProcess
+
+REDIS_TEST_DB = 15
+
+
+def _start(version: str, tmp_path_factory) -> AlertmanagerProcess:
+    return AlertmanagerProcess(version, tmp_path_factory.mktemp(f"am{version}")).start()
+
+
+@pytest.fixture(scope="session", params=ALERTMANAGER_VERSIONS, ids=lambda v: f"am{v}")
+def alertmanager(request, tmp_path_factory):
+    """A running Alertmanager of each version under test (HA off); tests run once per version."""
+    am = _start(request.param, tmp_path_factory)
+    yield am
+    am.stop()
+
+
+@pytest.fixture(scope="session")
+def alertmanager_025(tmp_path_factory):
+    """A running Alertmanager 0.25 (Debian bookworm), for tests that need only one version."""
+    am = _start("0.25", tmp_path_factory)
+    yield am
+    am.stop()
+
+
+@pytest.fixture
+def am_settings(settings, alertmanager):
+    """Django settings pointing at `alertmanager`; parametrizes the test over versions."""
+    settings.ALERTMANAGER_URLS = [alertmanager.url]
+    settings.ALERTMANAGER_EXTERNAL_URL = alertmanager.url
+    return settings
+
+
+@pytest.fixture
+def redis_db(settings):
+    """settings.REDIS_URL on a test database (15) of the configured Redis, emptied first."""
+    base = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    url = urlunsplit((base.scheme, base.netloc, f"/{REDIS_TEST_DB}", "", ""))
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+    try:
+        client.flushdb()
+    except redis.RedisError as e:
+        raise RuntimeError(f"Redis at {url} is needed for this test: {e}") from e
+    settings.REDIS_URL = url
+    settings.CELERY_BROKER_URL = url
+    yield client
+    client.close()
+
+
+# -- users in each role ----------------------------------------------------------------------
+
+
+def _user(username: str, role: str):
+    from django.contrib.auth.models import Group, User
+
+    from alertui.accounts.roles import SILENCERS, VIEWERS, ensure_roles
+
+    ensure_roles()
+    user = User.objects.create_user(username, password="correct horse battery staple")
+    if role == "admin":
+        user.is_superuser = user.is_staff = True
+        user.save()
+    else:
+        user.groups.add(Group.objects.get(name=SILENCERS if role == "silencer" else VIEWERS))
+    return user
+
+
+@pytest.fixture
+def silencer(db):
+    return _user("alice", "silencer")
+
+
+@pytest.fixture
+def viewer(db):
+    return _user("victor", "viewer")
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user("root", "admin")
+
+
+@pytest.fixture
+def silencer_client(client, silencer):
+    client.force_login(silencer)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def tag():
+    """A unique label value, so a test finds its own silences in a shared Alertmanager."""
+    import uuid
+
+    return uuid.uuid4().hex[:12]

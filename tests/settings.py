@@ -1,0 +1,23 @@
+"""Settings for the test run: the real settings module, with test defaults in the environment.
+
+Everything the tests need differently comes through the same environment variables a deployment
+uses, so the test run also exercises alertui/settings.py.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-deployment")
+os.environ.setdefault("SECURE_COOKIES", "false")
+
+from alertui.settings import *  # noqa: E402, F403
+
+# Fast password hashing: the tests log users in many times.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+# The manifest (hashed names) needs `collectstatic`; tests serve the source files as they are.
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}  # noqa: F405
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
