@@ -247,13 +247,14 @@ class AlertmanagerClient:
     # -- API -------------------------------------------------------------------------------
 
     def status(self) -> Status:
-        return Status.from_api(self._json("GET", "/status"))
+        return _parse(Status.from_api, self._json("GET", "/status"))
 
     def list_silences(self) -> list[Silence]:
-        return [Silence.from_api(s) for s in self._json("GET", "/silences") or []]
+        return [_parse(Silence.from_api, s) for s in _list(self._json("GET", "/silences"))]
 
     def get_silence(self, silence_id: str) -> Silence:
-        return Silence.from_api(self._json("GET", f"/silence/{silence_id}", about_silence=True))
+        body = self._json("GET", f"/silence/{silence_id}", about_silence=True)
+        return _parse(Silence.from_api, body)
 
     def post_silence(self, silence: SilenceRequest) -> str:
         """Create (no id) or change a silence; returns the id Alertmanager gives back.
@@ -291,11 +292,31 @@ class AlertmanagerClient:
             "inhibited": _bool(inhibited),
             "filter": filters or [],
         }
-        return [Alert.from_api(a) for a in self._json("GET", "/alerts", params=params) or []]
+        return [
+            _parse(Alert.from_api, a) for a in _list(self._json("GET", "/alerts", params=params))
+        ]
 
     def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
         """Push alerts (used by the demo and tests to feed a real Alertmanager)."""
         self._json("POST", "/alerts", json=alerts)
+
+
+def _parse(from_api, data):
+    """Typed object from a response item; a malformed one is an AlertmanagerError, not a crash."""
+    try:
+        return from_api(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise AlertmanagerError(
+            f"unexpected response from Alertmanager ({type(e).__name__}: {e})"
+        ) from None
+
+
+def _list(body) -> list:
+    if body is None:
+        return []
+    if not isinstance(body, list):
+        raise AlertmanagerError("unexpected response from Alertmanager: expected a list")
+    return body
 
 
 def _bool(value: bool) -> str:

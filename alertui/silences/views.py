@@ -85,10 +85,37 @@ def silence_list(request):
 @require_GET
 def silence_detail(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
-    silence.alert_count = _silenced_counts([silence.id])[silence.id]
-    muted = [a for a in Alert.objects.all() if silence.id in a.silenced_by][:PREVIEW_LIMIT]
-    ctx = {"silence": silence, "muted": muted, "can_silence": can_silence(request.user)}
+    ctx = {"silence": silence, "can_silence": can_silence(request.user)}
+    if silence.current_state != "expired":
+        # Matched against the snapshot now, so a silence just created shows its alerts at
+        # once rather than after the next sync updates each alert's silencedBy.
+        ctx["preview_alerts"], ctx["preview_total"] = _matching_alerts(silence.matcher_list)
     return render(request, "silences/detail.html", ctx)
+
+
+def _matching_alerts(matchers) -> tuple[list[Alert], int]:
+    alerts, total = [], 0
+    for alert in Alert.objects.all().iterator(chunk_size=2000):
+        if matches_all(matchers, alert.labels):
+            total += 1
+            if len(alerts) < PREVIEW_LIMIT:
+                alerts.append(alert)
+    return alerts, total
+
+
+def _preview_context(rows) -> dict:
+    from alertui.matchers import Matcher, MatcherError
+
+    matchers, error = [], ""
+    try:
+        for name, op, value in rows:
+            matcher = Matcher(name, op, value)
+            matcher.validate()
+            matchers.append(matcher)
+    except MatcherError as e:
+        error = str(e)
+    alerts, total = _matching_alerts(matchers) if matchers and not error else ([], 0)
+    return {"alerts": alerts, "total": total, "error": error, "matchers": matchers}
 
 
 def _form_page(request, form, *, rows, title, action_url, editing=None, notices=()):
@@ -101,6 +128,7 @@ def _form_page(request, form, *, rows, title, action_url, editing=None, notices=
         "action_url": action_url,
         "editing": editing,
         "notices": notices,
+        **_preview_context([r for r in rows if r[0]]),
     }
     return render(request, "silences/form.html", ctx, status=400 if form.errors else 200)
 
@@ -248,22 +276,6 @@ def silence_expire(request, silence_id):
 @require_GET
 def silence_preview(request):
     """The alerts the matchers in the form would silence, from the current snapshot."""
-    from alertui.matchers import Matcher, MatcherError
-
-    matchers, error = [], ""
-    try:
-        for name, op, value in matcher_rows(request.GET):
-            matcher = Matcher(name, op, value)
-            matcher.validate()
-            matchers.append(matcher)
-    except MatcherError as e:
-        error = str(e)
-    alerts, total = [], 0
-    if matchers and not error:
-        for alert in Alert.objects.all().iterator(chunk_size=2000):
-            if matches_all(matchers, alert.labels):
-                total += 1
-                if len(alerts) < PREVIEW_LIMIT:
-                    alerts.append(alert)
-    ctx = {"alerts": alerts, "total": total, "error": error, "matchers": matchers}
-    return render(request, "silences/form.html#preview", ctx)
+    return render(
+        request, "silences/form.html#preview", _preview_context(matcher_rows(request.GET))
+    )

@@ -6,14 +6,14 @@
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const format = new Intl.DateTimeFormat("en-GB", {
     year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", hour12: false, timeZoneName: "short", timeZone: zone,
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZoneName: "short", timeZone: zone,
   });
 
   function formatTime(when) {
-    // 2026-11-26 17:50 CET: sortable and unambiguous, whatever the browser's locale.
+    // 2026-11-26 17:50:03 CET: sortable and unambiguous, whatever the browser's locale.
     const p = {};
     format.formatToParts(when).forEach(function (part) { p[part.type] = part.value; });
-    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + " " + p.timeZoneName;
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second + " " + p.timeZoneName;
   }
 
   function localizeTimes(root) {

@@ -1,0 +1,144 @@
+"""Typed client for the parts of the Prometheus HTTP API v1 alertui reads: targets, scrape
+pools, rules and build info. Every call has a timeout; errors carry Prometheus's own message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from alertui.integrations.alertmanager import parse_time
+
+USER_AGENT = "alertui"
+NEVER = datetime.fromisoformat("0001-01-01T00:00:00+00:00")
+
+
+class PrometheusError(Exception):
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Target:
+    scrape_pool: str
+    scrape_url: str
+    global_url: str
+    health: str  # up | down | unknown
+    last_error: str
+    last_scrape: datetime | None  # None: never scraped yet
+    last_scrape_duration: float
+    scrape_interval: str
+    labels: dict[str, str]
+    discovered_labels: dict[str, str]
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Target:
+        last_scrape = parse_time(data.get("lastScrape"))
+        return cls(
+            scrape_pool=str(data.get("scrapePool") or ""),
+            scrape_url=str(data.get("scrapeUrl") or ""),
+            global_url=str(data.get("globalUrl") or ""),
+            health=str(data.get("health") or "unknown"),
+            last_error=str(data.get("lastError") or ""),
+            last_scrape=None if last_scrape is None or last_scrape <= NEVER else last_scrape,
+            last_scrape_duration=float(data.get("lastScrapeDuration") or 0),
+            scrape_interval=str(data.get("scrapeInterval") or ""),
+            labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()},
+            discovered_labels={
+                str(k): str(v) for k, v in (data.get("discoveredLabels") or {}).items()
+            },
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    group: str
+    file: str
+    name: str
+    type: str  # alerting | recording
+    query: str
+    health: str  # ok | err | unknown
+    last_error: str
+    state: str  # alerting rules: inactive | pending | firing
+    labels: dict[str, str]
+    last_evaluation: datetime | None
+
+    @classmethod
+    def from_api(cls, group: dict[str, Any], data: dict[str, Any]) -> Rule:
+        return cls(
+            group=str(group.get("name") or ""),
+            file=str(group.get("file") or ""),
+            name=str(data.get("name") or ""),
+            type=str(data.get("type") or ""),
+            query=str(data.get("query") or ""),
+            health=str(data.get("health") or "unknown"),
+            last_error=str(data.get("lastError") or ""),
+            state=str(data.get("state") or ""),
+            labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()},
+            last_evaluation=parse_time(data.get("lastEvaluation")),
+        )
+
+
+class PrometheusClient:
+    def __init__(self, url: str, timeout: float = 10.0, connect_timeout: float = 3.0):
+        self.url = url.rstrip("/")
+        self.timeout = (connect_timeout, timeout)
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+
+    def _data(self, path: str, params: dict | None = None):
+        url = f"{self.url}/api/v1{path}"
+        try:
+            response = self.session.get(url, params=params, timeout=self.timeout)
+        except requests.Timeout:
+            raise PrometheusError(
+                f"{self.url} did not answer within {self.timeout[1]:g}s"
+            ) from None
+        except requests.RequestException as e:
+            raise PrometheusError(f"{self.url} is unreachable ({type(e).__name__})") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            text = response.text.strip()[:300] or response.reason
+            raise PrometheusError(
+                f"{self.url}: {response.status_code} {text}", response.status_code
+            )
+        if body.get("status") != "success":
+            message = body.get("error") or f"{response.status_code} {response.reason}"
+            raise PrometheusError(f"{self.url}: {message}", response.status_code)
+        return body.get("data")
+
+    def active_targets(self) -> list[Target]:
+        data = self._data("/targets", {"state": "active"}) or {}
+        return [_parse(Target.from_api, t) for t in data.get("activeTargets") or []]
+
+    def scrape_pools(self) -> list[str]:
+        """Every configured scrape job, including those with no target at all (2.42+)."""
+        data = self._data("/scrape_pools") or {}
+        return [str(p) for p in data.get("scrapePools") or []]
+
+    def rules(self) -> list[Rule]:
+        data = self._data("/rules") or {}
+        return [
+            _parse(lambda r, g=group: Rule.from_api(g, r), rule)
+            for group in data.get("groups") or []
+            for rule in group.get("rules") or []
+        ]
+
+    def version(self) -> str:
+        data = self._data("/status/buildinfo") or {}
+        return str(data.get("version") or "")
+
+
+def _parse(from_api, item):
+    try:
+        return from_api(item)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise PrometheusError(f"unexpected response from Prometheus ({e})") from None

@@ -1,0 +1,50 @@
+"""`manage.py sync` and the Celery tasks run the same sync code."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from alertui.audit.models import AuditEvent
+from alertui.integrations.alertmanager import AlertmanagerClient
+from alertui.silences.tasks import sync_silences as sync_silences_task
+from tests.servers import free_port, make_alert
+from tests.test_silence_sync import outside
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_syncs_from_the_command_line(am_settings, alertmanager, redis_db, tag):
+    silence_id = AlertmanagerClient(am_settings.ALERTMANAGER_URLS).post_silence(outside(tag))
+    alertmanager.push_alerts([make_alert({"alertname": "FromCommand", "test": tag})])
+    out = StringIO()
+    call_command("sync", stdout=out)
+
+    assert f"created {silence_id}" in out.getvalue()
+    assert AuditEvent.objects.filter(silence_id=silence_id, action="created").exists()
+    out = StringIO()
+    call_command("sync", stdout=out)
+    assert silence_id not in out.getvalue()  # the second run records nothing
+
+
+def test_it_fails_loudly_when_alertmanager_is_unreachable(settings, redis_db):
+    settings.ALERTMANAGER_URLS = [f"http://127.0.0.1:{free_port()}"]
+    with pytest.raises(CommandError, match="unreachable"):
+        call_command("sync", stdout=StringIO())
+
+
+def test_it_runs_the_same_sync_as_a_celery_task(am_settings, redis_db, tag):
+    silence_id = AlertmanagerClient(am_settings.ALERTMANAGER_URLS).post_silence(outside(tag))
+    result = sync_silences_task.delay().get(timeout=30)
+
+    assert result["error"] == "" and result["recorded"] >= 1
+    assert AuditEvent.objects.filter(silence_id=silence_id).exists()
+
+
+def test_it_schedules_the_sync_jobs_with_beat(settings):
+    from alertui.celery import app
+
+    schedule = app.conf.beat_schedule
+    assert schedule["sync-silences"]["task"] == "alertui.silences.tasks.sync_silences"
+    assert schedule["sync-alerts"]["task"] == "alertui.alerts.tasks.sync_alerts"
+    assert schedule["sync-silences"]["options"]["expires"] < schedule["sync-silences"]["schedule"]
