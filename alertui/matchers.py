@@ -138,6 +138,11 @@ def _parse(text: str, allow_words: bool) -> tuple[list[Matcher], list[str]]:
             pos += 1
             continue
         found = _MATCHER.match(text, pos)
+        if found and not found["value"] and text[found.end("op") :].lstrip().startswith('"'):
+            raise MatcherError(
+                f"the value of {found['name']!r} opens a quote that is never closed; "
+                'write name="value"'
+            )
         if found:
             matchers.append(Matcher(found["name"], found["op"], _unquote(found["value"])))
             pos = found.end()

@@ -5,6 +5,7 @@ supports (PostgreSQL in production). Invalid values stop the start with a messag
 variable (see alertui/env.py).
 """
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -115,6 +116,13 @@ if TRUSTED_HEADER:
         raise ImproperlyConfigured(
             "TRUSTED_HEADER_PROXIES must list the proxy addresses allowed to set TRUSTED_HEADER"
         )
+    for _proxy in TRUSTED_HEADER_PROXIES:
+        try:
+            ipaddress.ip_network(_proxy, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"TRUSTED_HEADER_PROXIES: {_proxy!r} is not an IP address or network"
+            ) from None
     if TRUSTED_HEADER_DEFAULT_ROLE not in ("viewer", "silencer"):
         raise ImproperlyConfigured("TRUSTED_HEADER_DEFAULT_ROLE must be viewer or silencer")
     AUTHENTICATION_BACKENDS.insert(0, "alertui.accounts.backends.TrustedHeaderBackend")

@@ -21,3 +21,6 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Live-server threads must not keep connections open past a test: PostgreSQL cannot drop the
+# test database while they do.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

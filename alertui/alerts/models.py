@@ -6,6 +6,9 @@ class Alert(models.Model):
 
     fingerprint = models.CharField(max_length=64, primary_key=True)
     alertname = models.CharField(max_length=255, db_index=True, blank=True)
+    severity = models.CharField(max_length=64, db_index=True, blank=True)
+    is_silenced = models.BooleanField(default=False, db_index=True)
+    is_inhibited = models.BooleanField(default=False, db_index=True)
     labels = models.JSONField(default=dict)
     annotations = models.JSONField(default=dict)
     state = models.CharField(max_length=16)  # active | suppressed | unprocessed
@@ -24,6 +27,30 @@ class Alert(models.Model):
         return self.alertname or self.fingerprint
 
 
+class AlertHistory(models.Model):
+    """One firing of an alert (same labels = same fingerprint): when it started and resolved."""
+
+    fingerprint = models.CharField(max_length=64)
+    alertname = models.CharField(max_length=255, blank=True, db_index=True)
+    labels = models.JSONField(default=dict)
+    started_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["fingerprint", "-started_at"])]
+        verbose_name_plural = "alert history"
+
+    def __str__(self):
+        return f"{self.alertname} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        from django.utils import timezone
+
+        return (self.resolved_at or timezone.now()) - self.started_at
+
+
 class SourceStatus(models.Model):
     """Health of one sync source, for the "data is N seconds old" line and outage banners."""
 
@@ -32,6 +59,19 @@ class SourceStatus(models.Model):
     last_success_at = models.DateTimeField(null=True)
     failing_since = models.DateTimeField(null=True)
     last_error = models.TextField(blank=True)
+    # Bumped whenever a sync changed the snapshot: web processes cache the parsed snapshot and
+    # reload it only when this moves.
+    version = models.PositiveBigIntegerField(default=0)
 
     def __str__(self):
         return self.name
+
+    @property
+    def label(self) -> str:
+        kind, _, where = self.name.partition(" ")
+        names = {
+            "alertmanager-alerts": "Alertmanager (alerts)",
+            "alertmanager-silences": "Alertmanager (silences)",
+            "prometheus": "Prometheus",
+        }
+        return f"{names.get(kind, kind)} {where}".strip()

@@ -8,17 +8,20 @@ ALERTMANAGER_ALERTS = "alertmanager-alerts"
 ALERTMANAGER_SILENCES = "alertmanager-silences"
 
 
-def record_success(name: str) -> None:
+def prometheus(url: str) -> str:
+    return f"prometheus {url}"
+
+
+def record_success(name: str, changed: bool = False) -> None:
     now = timezone.now()
-    SourceStatus.objects.update_or_create(
-        name=name,
-        defaults={
-            "last_attempt_at": now,
-            "last_success_at": now,
-            "failing_since": None,
-            "last_error": "",
-        },
-    )
+    status, _ = SourceStatus.objects.get_or_create(name=name)
+    status.last_attempt_at = now
+    status.last_success_at = now
+    status.failing_since = None
+    status.last_error = ""
+    if changed:
+        status.version += 1
+    status.save()
 
 
 def record_failure(name: str, error: str) -> None:

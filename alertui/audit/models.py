@@ -82,6 +82,8 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise AppendOnlyError("audit events are append-only")
+        # An INSERT even for a new instance given an existing id, which would otherwise UPDATE.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

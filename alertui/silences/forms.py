@@ -6,7 +6,7 @@ the viewer's time zone (sent by the page as `tz`, UTC without it).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
@@ -39,9 +39,9 @@ def matcher_rows(data) -> list[tuple[str, str, str]]:
 
 def viewer_zone(name: str | None):
     try:
-        return ZoneInfo(name) if name else timezone.utc
+        return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 class SilenceForm(forms.Form):
@@ -78,8 +78,8 @@ class SilenceForm(forms.Form):
             return None
         zone = viewer_zone(self.cleaned_data.get("tz"))
         if timezone.is_aware(value):
-            value = timezone.make_naive(value, timezone.utc)  # the widget reads as TIME_ZONE
-        return value.replace(tzinfo=zone).astimezone(timezone.utc)
+            value = timezone.make_naive(value, UTC)  # the widget reads as TIME_ZONE
+        return value.replace(tzinfo=zone).astimezone(UTC)
 
     def _matcher_error(self, message: str) -> None:
         self.matcher_errors.append(message)
@@ -151,6 +151,6 @@ class ExtendForm(forms.Form):
     tz = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
 
     def aware_end(self) -> datetime:
-        value = timezone.make_naive(self.cleaned_data["ends_at"], timezone.utc)
+        value = timezone.make_naive(self.cleaned_data["ends_at"], UTC)
         zone = viewer_zone(self.cleaned_data.get("tz"))
-        return value.replace(tzinfo=zone).astimezone(timezone.utc)
+        return value.replace(tzinfo=zone).astimezone(UTC)

@@ -1,0 +1,193 @@
+"""Configuration from the environment: a bad value stops the start, naming the variable.
+
+Each case starts a fresh Python with only the given environment (plus PATH and HOME) and runs
+django.setup() with alertui.settings, as `manage.py` and the WSGI server do at start.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SETUP = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='alertui.settings'; django.setup()"
+SHOW = SETUP + (
+    "\nimport json\nfrom django.conf import settings as s\n"
+    "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'],"
+    " 'database': s.DATABASES['default'].get('NAME'),"
+    " 'db_host': s.DATABASES['default'].get('HOST'),"
+    " 'db_user': s.DATABASES['default'].get('USER'),"
+    " 'alertmanagers': s.ALERTMANAGER_URLS,"
+    " 'alertmanager_link': s.ALERTMANAGER_EXTERNAL_URL,"
+    " 'timeout': s.ALERTMANAGER_TIMEOUT,"
+    " 'max_duration': s.SILENCE_MAX_DURATION,"
+    " 'default_duration': s.SILENCE_DEFAULT_DURATION,"
+    " 'secret_key': s.SECRET_KEY,"
+    " 'debug': s.DEBUG,"
+    " 'backends': s.AUTHENTICATION_BACKENDS,"
+    " 'secure_cookies': s.SESSION_COOKIE_SECURE}))"
+)
+GOOD_KEY = "k" * 50
+
+
+def start(env: dict[str, str], code: str = SETUP) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def refusal(env: dict[str, str], code: str = SETUP) -> str:
+    """The last line of the traceback of a start that must fail."""
+    result = start(env, code)
+    assert result.returncode != 0, f"started with {env}:\n{result.stdout}"
+    return result.stderr.strip().splitlines()[-1]
+
+
+def effective(env: dict[str, str]) -> dict:
+    result = start(env, SHOW)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+# -- refused ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "   "}, "SECRET_KEY must be set"),
+        ({"DEBUG": "maybe"}, "DEBUG must be true or false, not 'maybe'"),
+        ({"ALERTMANAGER_URL": "ftp://x"}, "ALERTMANAGER_URL: 'ftp://x' is not an http(s) URL"),
+        ({"ALERTMANAGER_URL": "am:9093"}, "ALERTMANAGER_URL: 'am:9093' is not an http(s) URL"),
+        (
+            {"ALERTMANAGER_URL": "http://a:9093,ftp://b"},
+            "ALERTMANAGER_URL: 'ftp://b' is not an http(s) URL",
+        ),
+        ({"ALERTMANAGER_URL": " , "}, "ALERTMANAGER_URL must name at least one Alertmanager"),
+        ({"PROMETHEUS_URL": "localhost"}, "PROMETHEUS_URL: 'localhost' is not an http(s) URL"),
+        ({"ALERTMANAGER_TIMEOUT": "abc"}, "ALERTMANAGER_TIMEOUT must be a whole number"),
+        ({"ALERTMANAGER_TIMEOUT": "0"}, "ALERTMANAGER_TIMEOUT must be at least 1"),
+        ({"SILENCE_MAX_DURATION": "forever"}, "SILENCE_MAX_DURATION: 'forever' is not a duration"),
+        ({"SILENCE_DEFAULT_DURATION": "0h"}, "SILENCE_DEFAULT_DURATION: The duration must be"),
+        ({"SYNC_SILENCES_INTERVAL": "often"}, "SYNC_SILENCES_INTERVAL: 'often' is not a"),
+        ({"SECURE_COOKIES": "sometimes"}, "SECURE_COOKIES must be true or false"),
+        ({"SESSION_COOKIE_AGE": "10"}, "SESSION_COOKIE_AGE must be at least 60"),
+        ({"DATABASE_URL": "nonsense://"}, "DATABASE_URL: Scheme 'nonsense://' is unknown"),
+        ({"SECRET_KEY_FILE": "/nonexistent"}, "SECRET_KEY_FILE: cannot read '/nonexistent'"),
+        ({"TRUSTED_HEADER": "X-Forwarded-User"}, "TRUSTED_HEADER_PROXIES must list"),
+        (
+            {
+                "TRUSTED_HEADER": "X-Forwarded-User",
+                "TRUSTED_HEADER_PROXIES": "10.0.0.5",
+                "TRUSTED_HEADER_DEFAULT_ROLE": "admin",
+            },
+            "TRUSTED_HEADER_DEFAULT_ROLE must be viewer or silencer",
+        ),
+    ],
+    ids=lambda v: ",".join(v) if isinstance(v, dict) else None,
+)
+def test_it_refuses_to_start_with_a_bad_setting_and_names_it(env, says):
+    # A good SECRET_KEY unless the case is about it (None: unset).
+    env = {k: v for k, v in {"SECRET_KEY": GOOD_KEY, **env}.items() if v is not None}
+    line = refusal(env)
+    assert line.startswith("django.core.exceptions.ImproperlyConfigured: "), line
+    assert says in line
+
+
+def test_it_refuses_to_start_the_web_app_with_a_bad_proxy_address():
+    env = {
+        "SECRET_KEY": GOOD_KEY,
+        "TRUSTED_HEADER": "X-Forwarded-User",
+        "TRUSTED_HEADER_PROXIES": "10.0.0.5,proxy.example.com",
+    }
+    line = refusal(env, "import alertui.wsgi")
+    assert line.startswith("django.core.exceptions.ImproperlyConfigured: "), line
+    assert "TRUSTED_HEADER_PROXIES" in line
+    assert "proxy.example.com" in line
+
+
+# -- accepted --------------------------------------------------------------------------------
+
+
+def test_it_uses_postgresql_for_a_postgres_database_url():
+    found = effective({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgres://u@h/db"})
+    assert found["engine"] == "django.db.backends.postgresql"
+    assert (found["database"], found["db_host"], found["db_user"]) == ("db", "h", "u")
+
+
+def test_it_uses_sqlite_in_the_project_without_a_database_url():
+    found = effective({"SECRET_KEY": GOOD_KEY})
+    assert found["engine"] == "django.db.backends.sqlite3"
+    assert found["database"] == str(ROOT / "alertui.sqlite3")
+
+
+def test_it_reads_the_peers_of_an_alertmanager_cluster():
+    found = effective(
+        {"SECRET_KEY": GOOD_KEY, "ALERTMANAGER_URL": "http://am1:9093/, https://am2.example:9093"}
+    )
+    assert found["alertmanagers"] == ["http://am1:9093", "https://am2.example:9093"]
+    assert found["alertmanager_link"] == "http://am1:9093"
+
+
+def test_it_has_documented_defaults():
+    found = effective({"SECRET_KEY": GOOD_KEY})
+    assert found["alertmanagers"] == ["http://127.0.0.1:9093"]
+    assert found["timeout"] == 10
+    assert found["max_duration"] == 30 * 86400
+    assert found["default_duration"] == 2 * 3600
+    assert found["debug"] is False
+    assert found["secure_cookies"] is True
+    assert found["backends"] == ["django.contrib.auth.backends.ModelBackend"]
+
+
+def test_it_reads_durations_and_numbers_as_people_write_them():
+    found = effective(
+        {
+            "SECRET_KEY": GOOD_KEY,
+            "SILENCE_MAX_DURATION": "1d 12h",
+            "SILENCE_DEFAULT_DURATION": "90m",
+            "ALERTMANAGER_TIMEOUT": " 4 ",
+        }
+    )
+    assert found["max_duration"] == 36 * 3600
+    assert found["default_duration"] == 90 * 60
+    assert found["timeout"] == 4
+
+
+def test_it_starts_without_a_secret_key_in_debug_mode():
+    found = effective({"DEBUG": "true"})
+    assert found["debug"] is True
+    assert found["secret_key"]
+    assert found["secure_cookies"] is False
+
+
+def test_it_reads_a_secret_from_a_file_before_the_variable(tmp_path):
+    secret = tmp_path / "secret_key"
+    secret.write_text("from-the-mounted-secret-file\n")
+    found = effective({"SECRET_KEY": "from-the-variable", "SECRET_KEY_FILE": str(secret)})
+    assert found["secret_key"] == "from-the-mounted-secret-file"
+
+
+def test_it_puts_the_trusted_header_backend_first_when_enabled():
+    found = effective(
+        {
+            "SECRET_KEY": GOOD_KEY,
+            "TRUSTED_HEADER": "X-Forwarded-User",
+            "TRUSTED_HEADER_PROXIES": "10.0.0.5,10.1.0.0/16",
+        }
+    )
+    assert found["backends"] == [
+        "alertui.accounts.backends.TrustedHeaderBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
