@@ -1,18 +1,21 @@
 from django.utils import timezone
 
 from alertui.accounts.roles import can_silence
-from alertui.alerts.models import SourceStatus
+from alertui.alerts.models import Alert, SourceStatus
 
 
 def navigation(request):
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    statuses = {s.name: s for s in SourceStatus.objects.all()}
-    failing = [s for s in statuses.values() if s.failing_since]
-    successes = [s.last_success_at for s in statuses.values() if s.last_success_at]
+    from alertui.targets.models import FailingTarget
+
+    statuses = list(SourceStatus.objects.all())
+    successes = [s.last_success_at for s in statuses if s.last_success_at]
     return {
         "nav_can_silence": can_silence(request.user),
-        "nav_failing_sources": failing,
+        "nav_failing_sources": [s for s in statuses if s.failing_since],
         "nav_synced_at": min(successes) if successes else None,
         "nav_now": timezone.now(),
+        "nav_active_alerts": Alert.objects.filter(is_silenced=False, is_inhibited=False).count(),
+        "nav_failing_targets": FailingTarget.objects.count(),
     }

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "alertui.alerts",
     "alertui.silences",
     "alertui.audit",
+    "alertui.targets",
 ]
 
 MIDDLEWARE = [
@@ -156,8 +157,11 @@ if not ALERTMANAGER_URLS:
     raise ImproperlyConfigured("ALERTMANAGER_URL must name at least one Alertmanager")
 PROMETHEUS_URLS = env_urls("PROMETHEUS_URL", "http://127.0.0.1:9090")
 ALERTMANAGER_TIMEOUT = env_int("ALERTMANAGER_TIMEOUT", 10, minimum=1)
+PROMETHEUS_TIMEOUT = env_int("PROMETHEUS_TIMEOUT", 10, minimum=1)
 # Where the "Alertmanager" link in the page header points; the first peer by default.
 ALERTMANAGER_EXTERNAL_URL = env_str("ALERTMANAGER_EXTERNAL_URL", ALERTMANAGER_URLS[0])
+
+ALERTS_REFRESH_SECONDS = env_int("ALERTS_REFRESH_SECONDS", 10, minimum=2)
 
 # --- Silences ----------------------------------------------------------------------------
 SILENCE_MAX_DURATION = env_duration_seconds("SILENCE_MAX_DURATION", "30d")
@@ -173,6 +177,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 SYNC_SILENCES_INTERVAL = env_duration_seconds("SYNC_SILENCES_INTERVAL", "15s")
 SYNC_ALERTS_INTERVAL = env_duration_seconds("SYNC_ALERTS_INTERVAL", "10s")
+SYNC_TARGETS_INTERVAL = env_duration_seconds("SYNC_TARGETS_INTERVAL", "30s")
+PRUNE_INTERVAL = env_duration_seconds("PRUNE_INTERVAL", "1h")
+# How long alert and target history is kept. The silence audit history is never pruned.
+HISTORY_RETENTION = env_duration_seconds("HISTORY_RETENTION", "90d")
 CELERY_BEAT_SCHEDULE = {
     "sync-silences": {
         "task": "alertui.silences.tasks.sync_silences",
@@ -183,6 +191,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alertui.alerts.tasks.sync_alerts",
         "schedule": SYNC_ALERTS_INTERVAL,
         "options": {"expires": max(1, SYNC_ALERTS_INTERVAL - 1)},
+    },
+    "sync-targets": {
+        "task": "alertui.targets.tasks.sync_targets",
+        "schedule": SYNC_TARGETS_INTERVAL,
+        "options": {"expires": max(1, SYNC_TARGETS_INTERVAL - 1)},
+    },
+    "prune-history": {
+        "task": "alertui.alerts.tasks.prune_history",
+        "schedule": PRUNE_INTERVAL,
+        "options": {"expires": max(1, PRUNE_INTERVAL - 1)},
     },
 }
 

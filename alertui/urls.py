@@ -2,14 +2,19 @@ from django.contrib import admin
 from django.urls import include, path
 
 from alertui import views
+from alertui.alerts import views as alerts
 from alertui.audit import views as audit
 from alertui.silences import views as silences
+from alertui.targets import views as targets
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("alerts/", alerts.alert_list, name="alert_list"),
+    path("alerts/<str:fingerprint>/history/", alerts.alert_history, name="alert_history"),
+    path("targets/", targets.target_list, name="target_list"),
     path("silences/", silences.silence_list, name="silence_list"),
     path("silences/new/", silences.silence_new, name="silence_new"),
     path("silences/preview/", silences.silence_preview, name="silence_preview"),

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 @require_GET
 def home(request):
-    return redirect("silence_list")
+    return redirect("alert_list")
 
 
 @login_not_required

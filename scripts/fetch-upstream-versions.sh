@@ -19,8 +19,12 @@ for suite in trixie sid; do
   work="$(mktemp -d)"
   mkdir -p "$work/lists/partial" "$work/debs"
   echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" >"$work/sources.list"
+  # Check-Valid-Until=false: mirrors (and snapshots) may serve a sid Release file past its
+  # Valid-Until date; the signature is still checked. Sandbox::User=root: the private lists
+  # folder is not readable by _apt.
   apt_opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=-"
-    -o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/debs" -o "APT::Get::List-Cleanup=0")
+    -o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/debs" -o "APT::Get::List-Cleanup=0"
+    -o "Acquire::Check-Valid-Until=false" -o "APT::Sandbox::User=root")
   apt-get "${apt_opts[@]}" update -qq
   (cd "$work/debs" && apt-get "${apt_opts[@]}" download prometheus-alertmanager prometheus)
   mkdir -p "$dest"

@@ -11,15 +11,19 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from alertui.alerts import sources
-from alertui.alerts.models import Alert
+from alertui.alerts.models import Alert, AlertHistory
 from alertui.integrations.alertmanager import Alert as AmAlert
 from alertui.integrations.alertmanager import AlertmanagerClient, AlertmanagerError
 from alertui.locks import exclusive
 
 FIELDS = [
     "alertname",
+    "severity",
+    "is_silenced",
+    "is_inhibited",
     "labels",
     "annotations",
     "state",
@@ -71,6 +75,7 @@ def _sync() -> AlertSyncResult:
         sources.record_failure(sources.ALERTMANAGER_ALERTS, "; ".join(errors))
         return AlertSyncResult(error="; ".join(errors))
     result = AlertSyncResult(current=len(fetched))
+    now = timezone.now()
     with transaction.atomic():
         existing = {a.fingerprint: a for a in Alert.objects.all()}
         new, changed = [], []
@@ -86,15 +91,45 @@ def _sync() -> AlertSyncResult:
         Alert.objects.bulk_update(changed, FIELDS, batch_size=500)
         if gone:
             Alert.objects.filter(fingerprint__in=gone).delete()
+        _record_history(new, gone, now)
     result.added, result.changed, result.removed = len(new), len(changed), len(gone)
-    sources.record_success(sources.ALERTMANAGER_ALERTS)
+    sources.record_success(sources.ALERTMANAGER_ALERTS, changed=bool(new or changed or gone))
     return result
+
+
+def _record_history(started: list[Alert], resolved: set[str], now) -> None:
+    """Open a history row for each alert that appeared, close the row of each that went."""
+    open_ones = set(
+        AlertHistory.objects.filter(
+            fingerprint__in=[a.fingerprint for a in started], resolved_at__isnull=True
+        ).values_list("fingerprint", flat=True)
+    )
+    AlertHistory.objects.bulk_create(
+        [
+            AlertHistory(
+                fingerprint=a.fingerprint,
+                alertname=a.alertname,
+                labels=a.labels,
+                started_at=a.starts_at or now,
+            )
+            for a in started
+            if a.fingerprint not in open_ones  # already open: alertui restarted mid-firing
+        ],
+        batch_size=500,
+    )
+    if resolved:
+        AlertHistory.objects.filter(fingerprint__in=resolved, resolved_at__isnull=True).update(
+            resolved_at=now
+        )
 
 
 def _row(am: AmAlert) -> Alert:
     return Alert(
         fingerprint=am.fingerprint,
         alertname=am.labels.get("alertname", "")[:255],
+        severity=am.labels.get("severity", "")[:64],
+        is_silenced=bool(am.silenced_by),
+        is_inhibited=bool(am.inhibited_by),
         labels=am.labels,
         annotations=am.annotations,
         state=am.state,

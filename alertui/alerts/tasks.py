@@ -10,3 +10,10 @@ from alertui.locks import LockUnavailable
 def sync_alerts() -> dict:
     result = run_sync_alerts()
     return {"current": result.current, "skipped": result.skipped, "error": result.error}
+
+
+@shared_task
+def prune_history() -> dict:
+    from alertui.alerts.retention import prune_history as run_prune
+
+    return run_prune()

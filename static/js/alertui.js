@@ -55,7 +55,53 @@
     });
   }
 
+  // Auto-refresh of a results area (data-poll seconds): only while the tab is visible, keeping
+  // the open <details>, the scroll position and the filter (taken from the URL).
+  function setupPolling(results) {
+    const seconds = Math.max(2, parseInt(results.dataset.poll, 10) || 10);
+    let timer = null;
+    function refresh() {
+      if (document.hidden || !window.htmx) return;
+      htmx.ajax("GET", window.location.pathname + window.location.search,
+        { target: "#results", swap: "outerHTML" });
+    }
+    function schedule() {
+      clearInterval(timer);
+      timer = document.hidden ? null : setInterval(refresh, seconds * 1000);
+    }
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) refresh();  // catch up at once when the tab comes back
+      schedule();
+    });
+    schedule();
+  }
+
+  let openKeys = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "results") {
+      openKeys = Array.from(document.querySelectorAll("#results details[open][data-key]"))
+        .map(function (el) { return el.dataset.key; });
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    openKeys.forEach(function (key) {
+      const el = document.querySelector('#results details[data-key="' + CSS.escape(key) + '"]');
+      if (el) el.open = true;
+    });
+  });
+
+  // "/" jumps to the filter box, as in most dashboards.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    const box = document.getElementById("q");
+    if (box) { event.preventDefault(); box.focus(); box.select(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    const results = document.querySelector("#results[data-poll]");
+    if (results) setupPolling(results);
     localizeTimes(document);
     const form = document.getElementById("silence-form");
     if (form) setupSilenceForm(form);

@@ -1,0 +1,160 @@
+"""The current alerts as web requests read them: loaded once per snapshot version, then kept.
+
+The sync bumps SourceStatus.version whenever the alert table changes, so each web process
+re-reads the table only after a change and answers every other request from memory. Filtering
+and grouping 10,000 alerts in memory is a few milliseconds; re-reading them per request is not.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from alertui.alerts import sources
+from alertui.alerts.models import Alert, SourceStatus
+from alertui.matchers import Matcher, matches_all
+
+STATES = ("active", "silenced", "inhibited")
+SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3, "none": 5}
+
+
+@dataclass(frozen=True)
+class AlertView:
+    fingerprint: str
+    alertname: str
+    severity: str
+    labels: dict
+    annotations: dict
+    state: str  # active | silenced | inhibited
+    silenced_by: tuple
+    inhibited_by: tuple
+    starts_at: datetime | None
+    generator_url: str
+    text: str  # lower-cased labels and annotations, for free-text search
+
+    @property
+    def summary(self) -> str:
+        return self.annotations.get("summary") or self.annotations.get("message") or ""
+
+    @property
+    def description(self) -> str:
+        return self.annotations.get("description", "")
+
+
+@dataclass
+class AlertGroup:
+    label: str
+    value: str | None  # None: the alerts lack the label
+    alerts: list[AlertView] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        # Alertmanager drops empty-valued labels, so "" can stand for "no such label".
+        return "" if self.value is None else self.value
+
+    @property
+    def states(self) -> Counter:
+        return Counter(a.state for a in self.alerts)
+
+    @property
+    def state_counts(self) -> list[tuple[str, int]]:
+        states = self.states
+        return [(s, states[s]) for s in STATES if states.get(s)]
+
+    @property
+    def severities(self) -> list[tuple[str, int]]:
+        counts = Counter(a.severity or "none" for a in self.alerts)
+        return sorted(counts.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0], 4), kv[0]))
+
+    @property
+    def common_labels(self) -> dict[str, str]:
+        """Labels every alert of the group shares: what a silence for the group should match."""
+        if not self.alerts:
+            return {}
+        common = dict(self.alerts[0].labels)
+        for alert in self.alerts[1:]:
+            common = {k: v for k, v in common.items() if alert.labels.get(k) == v}
+        return common
+
+    def rank(self):
+        worst = min((SEVERITY_ORDER.get(a.severity, 4) for a in self.alerts), default=9)
+        # Groups with something still notifying first, then the most severe, then the largest.
+        return (0 if self.states.get("active") else 1, worst, -len(self.alerts), self.key)
+
+
+_lock = threading.Lock()
+_cache: tuple[object, list[AlertView]] = (object(), [])
+
+
+def _state(alert: Alert) -> str:
+    if alert.silenced_by:
+        return "silenced"
+    if alert.inhibited_by:
+        return "inhibited"
+    return "active"
+
+
+def _view(alert: Alert) -> AlertView:
+    words = [f"{k}={v}" for k, v in alert.labels.items()] + list(alert.annotations.values())
+    return AlertView(
+        fingerprint=alert.fingerprint,
+        alertname=alert.alertname,
+        severity=alert.severity,
+        labels=alert.labels,
+        annotations=alert.annotations,
+        state=_state(alert),
+        silenced_by=tuple(alert.silenced_by),
+        inhibited_by=tuple(alert.inhibited_by),
+        starts_at=alert.starts_at,
+        generator_url=alert.generator_url,
+        text=" ".join(words).lower(),
+    )
+
+
+def current_alerts() -> list[AlertView]:
+    global _cache
+    version = (
+        SourceStatus.objects.filter(name=sources.ALERTMANAGER_ALERTS)
+        .values_list("version", flat=True)
+        .first()
+    )
+    cached_version, alerts = _cache
+    if version is not None and version == cached_version:
+        return alerts
+    with _lock:
+        alerts = [_view(a) for a in Alert.objects.all().iterator(chunk_size=2000)]
+        alerts.sort(key=lambda a: (a.starts_at is None, a.starts_at), reverse=True)
+        _cache = (version if version is not None else object(), alerts)
+    return alerts
+
+
+def select(
+    alerts: list[AlertView], matchers: list[Matcher], words: list[str], states: set[str]
+) -> list[AlertView]:
+    words = [w.lower() for w in words]
+    return [
+        a
+        for a in alerts
+        if a.state in states and matches_all(matchers, a.labels) and all(w in a.text for w in words)
+    ]
+
+
+def group(alerts: list[AlertView], label: str) -> list[AlertGroup]:
+    groups: dict[str | None, AlertGroup] = {}
+    for alert in alerts:
+        value = alert.labels.get(label)
+        if value not in groups:
+            groups[value] = AlertGroup(label, value)
+        groups[value].alerts.append(alert)
+    return sorted(groups.values(), key=AlertGroup.rank)
+
+
+def counts(alerts: list[AlertView]) -> Counter:
+    return Counter(a.state for a in alerts)
+
+
+def label_names(alerts: list[AlertView], limit: int = 200) -> list[str]:
+    names = Counter(k for a in alerts[:2000] for k in a.labels)
+    return [name for name, _ in names.most_common(limit)]

@@ -1,0 +1,62 @@
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django import template
+from django.utils import timezone
+
+from alertui.durations import format_duration
+
+register = template.Library()
+
+
+@register.filter
+def http_url(value) -> str:
+    """The value if it is an http(s) URL, else "": annotations are attacker-controlled, and a
+    `javascript:` or `data:` link must never be rendered."""
+    text = str(value or "").strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return ""
+    if parts.scheme in ("http", "https") and parts.netloc and not any(c in text for c in "\r\n"):
+        return text
+    return ""
+
+
+@register.filter
+def firing_for(value: datetime | None) -> str:
+    if not value:
+        return ""
+    return format_duration(timezone.now() - value)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, 0) if mapping else 0
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (None removes one)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value is not None:
+            params[key] = value
+    return params.urlencode()
+
+
+@register.filter
+def silence_query(labels: dict) -> str:
+    """The query string that pre-fills the silence form with exactly these labels."""
+    from urllib.parse import urlencode
+
+    from alertui.matchers import Matcher, format_matchers
+
+    matchers = [Matcher(k, "=", v) for k, v in sorted(labels.items())]
+    return urlencode({"filter": format_matchers(matchers)})
+
+
+@register.filter
+def duration_text(value) -> str:
+    return format_duration(value) if value is not None else ""

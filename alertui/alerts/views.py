@@ -1,0 +1,106 @@
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from alertui.accounts.roles import can_silence
+from alertui.alerts import snapshot
+from alertui.alerts.models import AlertHistory
+from alertui.matchers import LABEL_NAME, Matcher, MatcherError, format_matchers, parse_filter
+
+GROUPS_PER_PAGE = 25
+ALERTS_PER_GROUP = 10
+EXPANDED_LIMIT = 500
+DEFAULT_STATES = ("active",)
+# Shown on an alert's one-line summary, when present; the rest are in its details.
+KEY_LABELS = ("namespace", "job", "instance", "service", "pod", "cluster")
+
+
+def _query(request) -> dict:
+    """The page's filter, read from the URL so a view can be shared as a link."""
+    group_by = request.GET.get("group_by", "alertname").strip()[:100] or "alertname"
+    errors = []
+    if not LABEL_NAME.match(group_by):
+        errors.append(f"Cannot group by {group_by!r}: that is not a label name.")
+        group_by = "alertname"
+    states = [s for s in request.GET.getlist("state") if s in snapshot.STATES]
+    if "state" not in request.GET:
+        states = list(DEFAULT_STATES)
+    text = request.GET.get("q", "")[:1000]
+    try:
+        matchers, words = parse_filter(text)
+    except MatcherError as e:
+        matchers, words = [], []
+        errors.append(f"Filter: {e}")
+    return {
+        "q": text,
+        "group_by": group_by,
+        "states": states,
+        "matchers": matchers,
+        "words": words,
+        "errors": errors,
+        "expand": request.GET.getlist("expand")[:20],
+    }
+
+
+def silence_link(labels: dict) -> str:
+    matchers = [Matcher(k, "=", v) for k, v in sorted(labels.items())]
+    return "/silences/new/?" + urlencode({"filter": format_matchers(matchers)})
+
+
+@require_GET
+def alert_list(request):
+    query = _query(request)
+    everything = snapshot.current_alerts()
+    shown = []
+    if not query["errors"] or query["matchers"] or query["words"]:
+        shown = snapshot.select(everything, query["matchers"], query["words"], set(query["states"]))
+    groups = snapshot.group(shown, query["group_by"])
+    page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    for grp in page:
+        limit = EXPANDED_LIMIT if grp.key in query["expand"] else ALERTS_PER_GROUP
+        grp.visible = grp.alerts[:limit]
+        grp.hidden_count = len(grp.alerts) - len(grp.visible)
+        grp.silence_url = silence_link(grp.common_labels)
+    base = request.GET.copy()
+    base.pop("page", None)
+    ctx = {
+        "query": query,
+        "page": page,
+        "groups_total": len(groups),
+        "shown_total": len(shown),
+        "totals": snapshot.counts(everything),
+        "state_choices": snapshot.STATES,
+        "label_names": snapshot.label_names(everything),
+        "base_query": base.urlencode(),
+        "can_silence": can_silence(request.user),
+        "key_labels": [k for k in KEY_LABELS if k != query["group_by"]],
+        "poll_seconds": settings.ALERTS_REFRESH_SECONDS,
+    }
+    template = "alerts/list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, ctx)
+
+
+@require_GET
+def alert_history(request, fingerprint):
+    fingerprint = fingerprint[:64]
+    firings = AlertHistory.objects.filter(fingerprint=fingerprint).order_by("-started_at")
+    page = Paginator(firings, 50).get_page(request.GET.get("page"))
+    current = next((a for a in snapshot.current_alerts() if a.fingerprint == fingerprint), None)
+    if current is None and not page.object_list:
+        raise Http404("alertui has no record of this alert.")
+    labels = current.labels if current else page.object_list[0].labels
+    ctx = {
+        "fingerprint": fingerprint,
+        "current": current,
+        "labels": labels,
+        "page": page,
+        "silence_url": silence_link(labels),
+        "can_silence": can_silence(request.user),
+    }
+    return render(request, "alerts/history.html", ctx)

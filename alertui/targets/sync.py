@@ -1,0 +1,116 @@
+"""Keep failing scrape targets, scrape pools and failing rules from each Prometheus in step.
+
+Each Prometheus is a source of its own: one unreachable server keeps its last known picture
+(and raises its banner) while the others go on updating.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from alertui.alerts import sources
+from alertui.integrations.prometheus import PrometheusClient, PrometheusError
+from alertui.locks import exclusive
+from alertui.targets.models import FailingTarget, RuleFailure, ScrapePool, TargetHistory
+
+
+@dataclass
+class TargetSyncResult:
+    skipped: bool = False
+    failing: int = 0
+    went_down: int = 0
+    came_back: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def sync_targets() -> TargetSyncResult:
+    with exclusive("sync_targets") as acquired:
+        if not acquired:
+            return TargetSyncResult(skipped=True)
+        result = TargetSyncResult()
+        for url in settings.PROMETHEUS_URLS:
+            _sync_source(url, result)
+        return result
+
+
+def _sync_source(url: str, result: TargetSyncResult) -> None:
+    client = PrometheusClient(url, timeout=settings.PROMETHEUS_TIMEOUT)
+    try:
+        targets = client.active_targets()
+        pools = client.scrape_pools()
+        rules = client.rules()
+    except PrometheusError as e:
+        sources.record_failure(sources.prometheus(url), e.message)
+        result.errors.append(e.message)
+        return
+    now = timezone.now()
+    failing = {(t.scrape_pool, t.scrape_url): t for t in targets if t.health != "up"}
+    up_counts = Counter(t.scrape_pool for t in targets if t.health == "up")
+    failing_counts = Counter(pool for pool, _ in failing)
+    with transaction.atomic():
+        known = {(f.scrape_pool, f.scrape_url): f for f in FailingTarget.objects.filter(source=url)}
+        for key, target in failing.items():
+            row = known.get(key)
+            if row is None:
+                # Down since its last good scrape at the latest; the first time we saw it.
+                row = FailingTarget(source=url, failing_since=now)
+                TargetHistory.objects.create(
+                    source=url,
+                    scrape_pool=target.scrape_pool,
+                    scrape_url=target.scrape_url,
+                    job=target.labels.get("job", ""),
+                    instance=target.labels.get("instance", ""),
+                    last_error=target.last_error,
+                    down_at=now,
+                )
+                result.went_down += 1
+            row.scrape_pool, row.scrape_url = key
+            row.job = target.labels.get("job", "")[:255]
+            row.instance = target.labels.get("instance", "")[:255]
+            row.labels = target.labels
+            row.health = target.health
+            row.last_error = target.last_error
+            row.last_scrape = target.last_scrape
+            row.last_scrape_duration = target.last_scrape_duration
+            row.save()
+        recovered = [row for key, row in known.items() if key not in failing]
+        for row in recovered:
+            TargetHistory.objects.filter(
+                source=url, scrape_pool=row.scrape_pool, scrape_url=row.scrape_url, up_at=None
+            ).update(up_at=now)
+            row.delete()
+        result.came_back += len(recovered)
+        _replace_pools(
+            url, set(pools) | set(up_counts) | set(failing_counts), up_counts, failing_counts
+        )
+        RuleFailure.objects.filter(source=url).delete()
+        RuleFailure.objects.bulk_create(
+            RuleFailure(
+                source=url,
+                group=r.group[:255],
+                file=r.file,
+                name=r.name[:255],
+                type=r.type[:16],
+                query=r.query,
+                error=r.last_error,
+                last_evaluation=r.last_evaluation,
+            )
+            for r in rules
+            if r.health == "err"
+        )
+    result.failing += len(failing)
+    sources.record_success(sources.prometheus(url), changed=True)
+
+
+def _replace_pools(url, names, up_counts, failing_counts) -> None:
+    ScrapePool.objects.filter(source=url).exclude(name__in=names).delete()
+    existing = {p.name: p for p in ScrapePool.objects.filter(source=url)}
+    for name in names:
+        pool = existing.get(name) or ScrapePool(source=url, name=name[:255])
+        pool.up, pool.failing = up_counts.get(name, 0), failing_counts.get(name, 0)
+        pool.save()

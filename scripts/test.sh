@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The test command: formatting, lint, missing migrations, then pytest. Arguments go to pytest,
+# e.g. `scripts/test.sh -m "not browser" -x tests/test_silences.py`.
+#
+# Uses PostgreSQL when DATABASE_URL is set (as .ci/run does), else SQLite. Needs Redis at
+# REDIS_URL (default 127.0.0.1:6379), started here for the run if it is on loopback and down.
+# System packages are not installed here; .ci/run does that on a fresh machine.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=scripts/demo/lib.sh
+. scripts/demo/lib.sh
+
+missing=$(python_packages_needed)
+[[ -z $missing ]] || die "missing Debian packages: $missing (apt-get install $missing, or run .ci/run)"
+ensure_venv dev
+export PATH="$ROOT/.venv/bin:$PATH"
+
+# Alertmanager/Prometheus from trixie and sid for the version-matrix tests (tests/servers.py
+# reads the same variable). Cached: after the first run this does no network access.
+export ALERTUI_BIN_CACHE=${ALERTUI_BIN_CACHE:-$HOME/.cache/alertui/bin}
+log "Newer Alertmanager/Prometheus builds in $ALERTUI_BIN_CACHE"
+scripts/fetch-upstream-versions.sh "$ALERTUI_BIN_CACHE"
+
+log "ruff format --check"
+ruff format --check .
+log "ruff check"
+ruff check .
+log "makemigrations --check"
+# DEBUG=true: settings refuse to load without SECRET_KEY otherwise.
+DEBUG=true python manage.py makemigrations --check --dry-run
+
+# Redis for the tests that need one (REDIS_URL, default 127.0.0.1:6379). On loopback and not
+# running, one is started for this run and stopped again at exit.
+redis_url=${REDIS_URL:-redis://127.0.0.1:6379/0}
+if [[ $redis_url =~ ^redis://(127\.0\.0\.1|localhost)(:([0-9]+))?(/|$) ]]; then
+  redis_port=${BASH_REMATCH[3]:-6379}
+  if ! redis_ping "$redis_port"; then
+    port_open "$redis_port" && die "something other than Redis listens on 127.0.0.1:$redis_port"
+    command -v redis-server >/dev/null ||
+      die "no Redis on 127.0.0.1:$redis_port and no redis-server to start (apt-get install redis-server)"
+    redis_dir=$(mktemp -d)
+    log "Starting a Redis for this run on 127.0.0.1:$redis_port"
+    redis-server --daemonize yes --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+      --dir "$redis_dir" --pidfile "$redis_dir/redis.pid" --logfile "$redis_dir/redis.log"
+    # shellcheck disable=SC2329 # called by the EXIT trap
+    stop_redis() {
+      if [[ -s $redis_dir/redis.pid ]]; then kill "$(<"$redis_dir/redis.pid")" 2>/dev/null || true; fi
+      sleep 0.5
+      rm -rf "$redis_dir"
+    }
+    trap stop_redis EXIT
+    retry 20 0.25 redis_ping "$redis_port" || die "Redis did not start: $(tail -n 5 "$redis_dir/redis.log")"
+  fi
+fi
+
+[[ -x /usr/bin/chromium ]] || warn "no /usr/bin/chromium: the browser tests will fail (apt-get install chromium)"
+
+log "pytest $*"
+rc=0
+pytest "$@" || rc=$?
+# Exit code 5 means no tests were collected. There always are tests, so that is a failure
+# (a wrong path or -k), and it stays non-zero.
+((rc != 5)) || warn "pytest collected no tests"
+exit "$rc"
