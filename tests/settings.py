@@ -24,3 +24,5 @@ WHITENOISE_USE_FINDERS = True
 # Live-server threads must not keep connections open past a test: PostgreSQL cannot drop the
 # test database while they do.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# No Prometheus unless a test starts one and points PROMETHEUS_URLS at it.
+PROMETHEUS_URLS = []

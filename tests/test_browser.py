@@ -132,7 +132,7 @@ def log_in(b: Browsing, base_url: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(base_url + "/silences/", timeout=WAIT)
+    expect(page).to_have_url(base_url + "/alerts/", timeout=WAIT)
     expect(page.locator(".topbar .who")).to_contain_text(username, timeout=WAIT)
 
 

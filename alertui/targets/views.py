@@ -51,5 +51,9 @@ def target_list(request):
         "several": len(servers) > 1,
         "failing_total": sum(len(v) for v in failing_by_pool.values()),
         "can_silence": can_silence(request.user),
+        "poll_seconds": settings.ALERTS_REFRESH_SECONDS,
     }
-    return render(request, "targets/list.html", ctx)
+    template = "targets/list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, ctx)
