@@ -1,8 +1,14 @@
+import redis
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from alertui.metrics import AlertuiCollector
 
 
 @require_GET
@@ -13,10 +19,37 @@ def home(request):
 @login_not_required
 @require_GET
 def healthz(request):
-    """Liveness plus the database: the one page that needs no login."""
+    """Liveness: the process answers. Nothing else is checked, so a database outage does not
+    make an orchestrator restart every web process."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@require_GET
+def readyz(request):
+    """Readiness: the database answers. Redis is reported but not required: pages serve
+    without it (only the sync jobs stop)."""
+    body = {"database": "ok", "redis": "ok"}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception as e:  # any database failure makes us not ready
-        return JsonResponse({"status": "error", "database": str(e)[:200]}, status=503)
-    return JsonResponse({"status": "ok"})
+    except Exception as e:  # any database failure means not ready
+        body["database"] = f"error: {str(e)[:200]}"
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+    except redis.RedisError as e:
+        body["redis"] = f"error: {str(e)[:200]}"
+    ready = body["database"] == "ok"
+    body["status"] = "ok" if ready else "error"
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+@login_not_required
+@require_GET
+def metrics(request):
+    token = settings.METRICS_TOKEN
+    if token and request.headers.get("Authorization") != f"Bearer {token}":
+        return HttpResponse("Bearer token required\n", status=401, content_type="text/plain")
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(AlertuiCollector())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -148,7 +148,10 @@ def test_it_has_documented_defaults():
     assert found["default_duration"] == 2 * 3600
     assert found["debug"] is False
     assert found["secure_cookies"] is True
-    assert found["backends"] == ["django.contrib.auth.backends.ModelBackend"]
+    assert found["backends"] == [
+        "axes.backends.AxesStandaloneBackend",  # login rate limiting comes first
+        "django.contrib.auth.backends.ModelBackend",
+    ]
 
 
 def test_it_reads_durations_and_numbers_as_people_write_them():
@@ -188,6 +191,7 @@ def test_it_puts_the_trusted_header_backend_first_when_enabled():
         }
     )
     assert found["backends"] == [
+        "axes.backends.AxesStandaloneBackend",
         "alertui.accounts.backends.TrustedHeaderBackend",
         "django.contrib.auth.backends.ModelBackend",
     ]

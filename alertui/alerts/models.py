@@ -62,6 +62,9 @@ class SourceStatus(models.Model):
     # Bumped whenever a sync changed the snapshot: web processes cache the parsed snapshot and
     # reload it only when this moves.
     version = models.PositiveBigIntegerField(default=0)
+    last_duration = models.FloatField(null=True)  # seconds the last run took
+    runs = models.PositiveBigIntegerField(default=0)
+    errors = models.PositiveBigIntegerField(default=0)
 
     def __str__(self):
         return self.name

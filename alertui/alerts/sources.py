@@ -1,5 +1,9 @@
-"""Bookkeeping of each sync source's health, read by the pages' freshness line and banners."""
+"""Bookkeeping of each sync source's health: the pages' freshness line and outage banners,
+and alertui's own /metrics."""
 
+import time
+
+from django.db.models import F
 from django.utils import timezone
 
 from alertui.alerts.models import SourceStatus
@@ -12,22 +16,45 @@ def prometheus(url: str) -> str:
     return f"prometheus {url}"
 
 
+class Run:
+    """Times one sync run of a source; the sync calls success() or failure() at its end."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.started = time.monotonic()
+
+    def success(self, changed: bool = False) -> None:
+        now = timezone.now()
+        status, _ = SourceStatus.objects.get_or_create(name=self.name)
+        status.last_attempt_at = now
+        status.last_success_at = now
+        status.failing_since = None
+        status.last_error = ""
+        status.last_duration = time.monotonic() - self.started
+        status.runs += 1
+        if changed:
+            status.version += 1
+        status.save()
+
+    def failure(self, error: str) -> None:
+        now = timezone.now()
+        SourceStatus.objects.get_or_create(name=self.name)
+        # F() updates: two processes failing at once must both count.
+        SourceStatus.objects.filter(name=self.name).update(
+            last_attempt_at=now,
+            last_error=error[:2000],
+            last_duration=time.monotonic() - self.started,
+            runs=F("runs") + 1,
+            errors=F("errors") + 1,
+        )
+        SourceStatus.objects.filter(name=self.name, failing_since__isnull=True).update(
+            failing_since=now
+        )
+
+
 def record_success(name: str, changed: bool = False) -> None:
-    now = timezone.now()
-    status, _ = SourceStatus.objects.get_or_create(name=name)
-    status.last_attempt_at = now
-    status.last_success_at = now
-    status.failing_since = None
-    status.last_error = ""
-    if changed:
-        status.version += 1
-    status.save()
+    Run(name).success(changed)
 
 
 def record_failure(name: str, error: str) -> None:
-    now = timezone.now()
-    status, _ = SourceStatus.objects.get_or_create(name=name)
-    status.last_attempt_at = now
-    status.failing_since = status.failing_since or now
-    status.last_error = error[:2000]
-    status.save()
+    Run(name).failure(error)

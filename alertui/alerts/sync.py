@@ -69,10 +69,11 @@ def sync_alerts() -> AlertSyncResult:
 
 
 def _sync() -> AlertSyncResult:
+    run = sources.Run(sources.ALERTMANAGER_ALERTS)
     urls = settings.ALERTMANAGER_URLS
     fetched, errors = fetch_alerts(urls)
     if len(errors) == len(urls):
-        sources.record_failure(sources.ALERTMANAGER_ALERTS, "; ".join(errors))
+        run.failure("; ".join(errors))
         return AlertSyncResult(error="; ".join(errors))
     result = AlertSyncResult(current=len(fetched))
     now = timezone.now()
@@ -93,7 +94,7 @@ def _sync() -> AlertSyncResult:
             Alert.objects.filter(fingerprint__in=gone).delete()
         _record_history(new, gone, now)
     result.added, result.changed, result.removed = len(new), len(changed), len(gone)
-    sources.record_success(sources.ALERTMANAGER_ALERTS, changed=bool(new or changed or gone))
+    run.success(changed=bool(new or changed or gone))
     return result
 
 

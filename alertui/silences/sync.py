@@ -48,10 +48,11 @@ def sync_silences(client: AlertmanagerClient | None = None) -> SyncResult:
 
 def _sync(client: AlertmanagerClient) -> SyncResult:
     result = SyncResult()
+    run = sources.Run(sources.ALERTMANAGER_SILENCES)
     try:
         silences = client.list_silences()
     except AlertmanagerError as e:
-        sources.record_failure(sources.ALERTMANAGER_SILENCES, e.message)
+        run.failure(e.message)
         result.error = e.message
         return result
     now = timezone.now()
@@ -78,7 +79,7 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
         in_alertmanager=False
     )
     _close_stale_intents(now, claimed)
-    sources.record_success(sources.ALERTMANAGER_SILENCES)
+    run.success(changed=bool(result.recorded))
     return result
 
 

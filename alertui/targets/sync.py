@@ -39,13 +39,14 @@ def sync_targets() -> TargetSyncResult:
 
 
 def _sync_source(url: str, result: TargetSyncResult) -> None:
+    run = sources.Run(sources.prometheus(url))
     client = PrometheusClient(url, timeout=settings.PROMETHEUS_TIMEOUT)
     try:
         targets = client.active_targets()
         pools = client.scrape_pools()
         rules = client.rules()
     except PrometheusError as e:
-        sources.record_failure(sources.prometheus(url), e.message)
+        run.failure(e.message)
         result.errors.append(e.message)
         return
     now = timezone.now()
@@ -104,7 +105,7 @@ def _sync_source(url: str, result: TargetSyncResult) -> None:
             if r.health == "err"
         )
     result.failing += len(failing)
-    sources.record_success(sources.prometheus(url), changed=True)
+    run.success(changed=True)
 
 
 def _replace_pools(url, names, up_counts, failing_counts) -> None:
