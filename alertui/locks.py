@@ -1,9 +1,12 @@
 """A Redis lock that keeps two sync runs (beat, a second worker, `manage.py sync`) apart."""
 
+import logging
 from contextlib import contextmanager
 
 import redis
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 
 class LockUnavailable(Exception):
@@ -25,6 +28,37 @@ def exclusive(name: str, timeout: int = 300):
         raise LockUnavailable(f"Redis is unreachable ({e}); not running {name}") from e
     try:
         yield acquired
+    finally:
+        if acquired:
+            try:
+                lock.release()
+            except redis.RedisError:
+                pass  # it expires by itself
+
+
+class LockBusy(Exception):
+    """Someone else held the lock for longer than we were willing to wait."""
+
+
+@contextmanager
+def serialized(name: str, wait: float = 20, timeout: int = 60):
+    """Wait for the lock, then hold it. Used around a change to one silence, so that two people
+    acting on it at once are handled one after the other and the second sees the first's result.
+
+    Without Redis the change goes ahead unserialized: silence changes must keep working when
+    Redis is down, and Alertmanager itself stays consistent (last write wins).
+    """
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
+    lock = client.lock(f"alertui:lock:{name}", timeout=timeout, blocking_timeout=wait)
+    try:
+        acquired = lock.acquire()
+    except redis.RedisError as e:
+        log.warning("Redis unreachable (%s); %s goes ahead without its lock", e, name)
+        acquired = None
+    if acquired is False:
+        raise LockBusy(name)
+    try:
+        yield
     finally:
         if acquired:
             try:

@@ -115,3 +115,41 @@ def tag():
     import uuid
 
     return uuid.uuid4().hex[:12]
+
+
+# -- Prometheus ------------------------------------------------------------------------------
+
+# Imported here rather than at the top to keep this section self-contained.
+from tests.servers import PROMETHEUS_VERSIONS, PrometheusProcess  # noqa: E402
+
+
+def _start_prometheus(version: str, tmp_path_factory, alertmanager) -> PrometheusProcess:
+    """A started Prometheus sending alerts to `alertmanager`, waited on until its targets have
+    been scraped (the broken one is "down"), the "no-endpoints" pool is listed and
+    AlwaysFiring fires, so tests see a settled server."""
+    prom = PrometheusProcess(
+        version, tmp_path_factory.mktemp(f"prom{version}"), alertmanager_urls=[alertmanager.url]
+    ).start()
+    try:
+        prom.wait_settled()
+    except BaseException:
+        prom.stop()
+        raise
+    return prom
+
+
+@pytest.fixture(scope="session", params=PROMETHEUS_VERSIONS, ids=lambda v: f"prom{v}")
+def prometheus(request, tmp_path_factory, alertmanager_025):
+    """A running, settled Prometheus of each version under test (tests.servers.PrometheusProcess
+    documents its jobs and rules), feeding `alertmanager_025`; tests run once per version."""
+    prom = _start_prometheus(request.param, tmp_path_factory, alertmanager_025)
+    yield prom
+    prom.stop()
+
+
+@pytest.fixture(scope="session")
+def prometheus_242(tmp_path_factory, alertmanager_025):
+    """A running, settled Prometheus 2.42 (Debian bookworm) feeding `alertmanager_025`."""
+    prom = _start_prometheus("2.42", tmp_path_factory, alertmanager_025)
+    yield prom
+    prom.stop()

@@ -1,4 +1,4 @@
-"""Start real Alertmanager processes for tests, and find the Prometheus binaries.
+"""Start real Alertmanager and Prometheus processes for tests.
 
 Versions under test:
 - Alertmanager 0.25 and Prometheus 2.42 come from Debian bookworm, installed in /usr/bin.
@@ -15,10 +15,12 @@ import os
 import signal
 import socket
 import subprocess
+import textwrap
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -301,3 +303,343 @@ def start_cluster(version: str, tmpdir: Path | str, size: int = 2) -> list[Alert
             member.stop()
         raise
     return members
+
+
+# -- Prometheus ------------------------------------------------------------------------------
+
+# Checked with promtool 2.42 and by starting 2.42, 2.53 and 3.5 with it (PrometheusProcess):
+# - AlwaysFiring and TargetDown fire at the first evaluations (TargetDown for job="broken");
+# - BrokenRule is valid PromQL but fails at every evaluation, so /api/v1/rules reports it
+#   with health "err" and a lastError. Why: `vector(1) or label_replace(vector(1), "a", "b",
+#   "", "")` yields two series, {} and {a="b"}; matching them `on()` (no labels) puts both in
+#   the match group {} on the right-hand side, and a one-to-one match then fails with "found
+#   duplicate series for the match group {} on the right hand-side of the operation ...;
+#   many-to-many matching not allowed". It depends on no scraped data, so it errs from the very
+#   first evaluation (unlike `up * on() up`, which succeeds while only one `up` series exists
+#   and then keeps the alert "firing" on 2.42 while erring), and it never fires.
+# - The "weekly" group (interval 1w) is, in practice, not evaluated during a test session: its
+#   first evaluation is slotted at a hash-derived offset within the week, so its rule shows
+#   health "unknown" and Go's zero time as lastEvaluation. Tests must check the raw API before
+#   relying on that (see PrometheusProcess.raw_rules).
+DEFAULT_RULES = """\
+groups:
+  - name: alertui-test
+    rules:
+      - alert: AlwaysFiring
+        expr: vector(1)
+        labels:
+          severity: info
+        annotations:
+          summary: 'Always-firing test alert'
+      - alert: TargetDown
+        expr: up == 0
+        for: 0s
+        labels:
+          severity: critical
+        annotations:
+          summary: 'Target {{ $labels.instance }} of job {{ $labels.job }} is down'
+      - alert: BrokenRule
+        expr: 'vector(1) * on() (vector(1) or label_replace(vector(1), "a", "b", "", ""))'
+        labels:
+          severity: warning
+  - name: weekly
+    interval: 1w
+    rules:
+      - alert: WeeklyCheck
+        expr: vector(1)
+"""
+
+GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # what Prometheus shows for "never" (lastScrape etc.)
+SETTLE_TIMEOUT = 30  # seconds for a started Prometheus to scrape, discover pools and evaluate
+
+
+class WaitTimeout(AssertionError):
+    """wait_until() gave up; the message says what was awaited and what was last seen."""
+
+
+def wait_until(fn, timeout: float, what: str, interval: float = 0.2):
+    """Call `fn` until it returns a truthy value (returned) or `timeout` seconds pass.
+
+    Exceptions raised by `fn` (failed asserts, refused connections) count as "not yet"; the last
+    one, or the last falsy value, is in the WaitTimeout message.
+    """
+    deadline = time.monotonic() + timeout
+    last: str = "no attempt"
+    while True:
+        try:
+            result = fn()
+        except Exception as e:  # noqa: BLE001 - anything is "not yet"; reported at the end
+            last = f"{type(e).__name__}: {e}"
+        else:
+            if result:
+                return result
+            last = f"returned {result!r}"
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(f"timed out after {timeout:g}s waiting for {what} (last: {last})")
+        time.sleep(interval)
+
+
+def _free_ports(count: int) -> list[int]:
+    """`count` distinct TCP ports that were free a moment ago on 127.0.0.1."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def _host_port(url: str) -> tuple[str, str, str]:
+    """("http", "127.0.0.1:9093", "/prefix") from an Alertmanager URL."""
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if not parts.hostname or not parts.port:
+        raise ValueError(f"Alertmanager URL needs a host and a port: {url!r}")
+    return parts.scheme, f"{parts.hostname}:{parts.port}", parts.path.rstrip("/")
+
+
+class PrometheusProcess:
+    """One real Prometheus on 127.0.0.1, with its own config, rules, TSDB and log in `tmpdir`.
+
+    Scrape jobs (every 1s, rules evaluated every 1s):
+    - "prometheus": Prometheus scraping itself, healthy;
+    - "broken": one target on a closed port (`broken_target`), down with "connection refused";
+    - "no-endpoints": `static_configs: []`, a configured pool with no active target (the
+      "service without endpoints" case); listed by /api/v1/scrape_pools on 2.42, 2.53 and 3.5
+      once discovery has synced (about 5s after start);
+    - "hanging": one target (`hanging_target`) that accepts connections and never answers,
+      scraped every hour with a 1h timeout, so it stays health "unknown" with lastScrape at
+      Go's zero time for the whole session, whenever its first scrape happens to start
+      (Prometheus records lastScrape only when a scrape finishes);
+    - `extra_scrape_configs`: more YAML list items, written at column 0 ("- job_name: ...").
+
+    Alerts go to `alertmanager_urls` (resent every second: --rules.alert.resend-delay=1s) with
+    the external label `prometheus=<self.name>`, so a shared Alertmanager can tell instances
+    apart. Ports are chosen once, so restart() keeps the URL and the TSDB.
+    """
+
+    def __init__(
+        self,
+        version: str,
+        tmpdir: Path | str,
+        alertmanager_urls: tuple[str, ...] | list[str] = (),
+        extra_scrape_configs: str = "",
+        rules: str = DEFAULT_RULES,
+        extra_args: tuple[str, ...] = (),
+    ):
+        self.version = version
+        self.binary = prometheus_binary(version)
+        self.tmpdir = Path(tmpdir)
+        self.config_path = self.tmpdir / "prometheus.yml"
+        self.rules_path = self.tmpdir / "rules.yml"
+        self.storage_path = self.tmpdir / "data"
+        self.log_path = self.tmpdir / "prometheus.log"
+        self.alertmanager_urls = tuple(alertmanager_urls)
+        self.extra_scrape_configs = extra_scrape_configs
+        self.rules = rules
+        self.extra_args = tuple(extra_args)
+        self.port, broken_port, self.hanging_port = _free_ports(3)
+        self.broken_target = f"127.0.0.1:{broken_port}"  # nothing listens there
+        self.hanging_target = f"127.0.0.1:{self.hanging_port}"
+        self.name = f"{version}@{self.port}"
+        self.process: subprocess.Popen | None = None
+        self._hanging_socket: socket.socket | None = None
+
+    def __repr__(self) -> str:
+        return f"<PrometheusProcess {self.version} {self.url}>"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def config(self) -> str:
+        alerting = ""
+        if self.alertmanager_urls:
+            entries = []
+            for url in self.alertmanager_urls:
+                scheme, target, prefix = _host_port(url)
+                entry = f"    - scheme: {scheme}\n"
+                if prefix:
+                    entry += f"      path_prefix: '{prefix}'\n"
+                entry += f"      static_configs:\n        - targets: ['{target}']\n"
+                entries.append(entry)
+            alerting = "alerting:\n  alertmanagers:\n" + "".join(entries)
+        extra = textwrap.indent(textwrap.dedent(self.extra_scrape_configs).strip(), "  ")
+        return (
+            "global:\n"
+            "  scrape_interval: 1s\n"
+            "  scrape_timeout: 1s  # must not exceed scrape_interval\n"
+            "  evaluation_interval: 1s\n"
+            "  external_labels:\n"
+            f"    prometheus: '{self.name}'\n"
+            f"{alerting}"
+            "rule_files:\n"
+            f"  - '{self.rules_path}'\n"
+            "scrape_configs:\n"
+            "  - job_name: prometheus\n"
+            "    static_configs:\n"
+            f"      - targets: ['127.0.0.1:{self.port}']\n"
+            "  - job_name: broken\n"
+            "    static_configs:\n"
+            f"      - targets: ['{self.broken_target}']\n"
+            "  - job_name: no-endpoints\n"
+            "    static_configs: []\n"
+            "  - job_name: hanging\n"
+            "    scrape_interval: 1h\n"
+            "    scrape_timeout: 1h\n"
+            "    static_configs:\n"
+            f"      - targets: ['{self.hanging_target}']\n" + (extra + "\n" if extra else "")
+        )
+
+    def command(self) -> list[str]:
+        return [
+            str(self.binary),
+            f"--config.file={self.config_path}",
+            f"--storage.tsdb.path={self.storage_path}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--web.enable-lifecycle",
+            "--rules.alert.resend-delay=1s",
+            *self.extra_args,
+        ]
+
+    def _open_hanging_target(self) -> None:
+        # A listening socket that never accepts: the kernel completes the TCP handshake (the
+        # connection waits in the backlog) and the HTTP request is never answered.
+        if self._hanging_socket is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", self.hanging_port))
+            sock.listen(16)
+            self._hanging_socket = sock
+
+    def _close_hanging_target(self) -> None:
+        sock, self._hanging_socket = self._hanging_socket, None
+        if sock is not None:
+            sock.close()
+
+    def start(self) -> PrometheusProcess:
+        if self.running:
+            raise RuntimeError(f"{self!r} is already running")
+        self.tmpdir.mkdir(parents=True, exist_ok=True)
+        self.storage_path.mkdir(exist_ok=True)
+        self.config_path.write_text(self.config())
+        self.rules_path.write_text(self.rules)
+        self._open_hanging_target()
+        with open(self.log_path, "ab") as log:
+            log.write(f"--- starting: {' '.join(self.command())}\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Wait for GET /-/ready to answer 200 (it answers 503 until the TSDB is open)."""
+        deadline = time.monotonic() + timeout
+        last_error = "no attempt"
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                code = None if self.process is None else self.process.returncode
+                raise ServerFailed(
+                    f"Prometheus {self.version} exited (code {code}) before answering.\n"
+                    f"Log {self.log_path}:\n{_tail(self.log_path)}"
+                )
+            try:
+                response = requests.get(f"{self.url}/-/ready", timeout=1)
+                if response.status_code == 200:
+                    return
+                last_error = f"{response.status_code} {response.text[:200]}"
+            except requests.RequestException as e:
+                last_error = str(e)
+            time.sleep(0.1)
+        raise ServerFailed(
+            f"Prometheus {self.version} was not ready at {self.url} within {timeout:g}s "
+            f"(last: {last_error}).\nLog {self.log_path}:\n{_tail(self.log_path)}"
+        )
+
+    def wait_for(self, predicate, timeout: float = SETTLE_TIMEOUT, what: str = "a condition"):
+        """wait_until(predicate, ...), with this Prometheus's log tail in the failure."""
+        try:
+            return wait_until(predicate, timeout, f"{what} on {self!r}")
+        except WaitTimeout as e:
+            raise WaitTimeout(f"{e}\nLog {self.log_path}:\n{_tail(self.log_path)}") from None
+
+    def wait_settled(self, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Wait until the self-scrape is up, the broken target has been scraped (down), the
+        "no-endpoints" pool is listed and the alerting group has been evaluated."""
+
+        def settled() -> bool:
+            targets = {t["scrapePool"]: t for t in self.raw_targets()["activeTargets"]}
+            self_scrape, broken = targets.get("prometheus"), targets.get("broken")
+            rules = {r["name"]: r for g in self.raw_rules()["groups"] for r in g["rules"]}
+            return bool(
+                self_scrape
+                and self_scrape["health"] == "up"
+                and broken
+                and broken["health"] == "down"
+                and broken["lastScrape"] != GO_ZERO_TIME
+                and "no-endpoints" in self.raw_scrape_pools()
+                and rules.get("AlwaysFiring", {}).get("state") == "firing"
+            )
+
+        self.wait_for(settled, timeout, "targets scraped, pools discovered, rules evaluated")
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM (Prometheus then closes its TSDB cleanly), SIGKILL if it lingers."""
+        process, self.process = self.process, None
+        try:
+            if process is None or process.poll() is not None:
+                return
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=STOP_TIMEOUT)
+        finally:
+            self._close_hanging_target()
+
+    def restart(self) -> None:
+        """Stop and start again on the same port with the same TSDB."""
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> PrometheusProcess:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- raw API helpers, independent of the client under test -----------------------------
+
+    def api(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """`data` of GET /api/v1<path>; raises ServerFailed unless status is "success"."""
+        response = requests.get(f"{self.url}/api/v1{path}", params=params, timeout=HTTP_TIMEOUT)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 200 or not isinstance(body, dict):
+            raise ServerFailed(f"GET {response.url}: {response.status_code} {response.text}")
+        if body.get("status") != "success":
+            raise ServerFailed(f"GET {response.url}: {body}")
+        return body.get("data")
+
+    def raw_targets(self) -> dict[str, Any]:
+        return self.api("/targets")
+
+    def raw_scrape_pools(self) -> list[str]:
+        return self.api("/scrape_pools")["scrapePools"]
+
+    def raw_rules(self) -> dict[str, Any]:
+        return self.api("/rules")

@@ -16,6 +16,11 @@ USER_AGENT = "alertui"
 NEVER = datetime.fromisoformat("0001-01-01T00:00:00+00:00")
 
 
+def _never_is_none(value: datetime | None) -> datetime | None:
+    """Go's zero time, which Prometheus reports for "not yet", becomes None."""
+    return None if value is None or value <= NEVER else value
+
+
 class PrometheusError(Exception):
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message)
@@ -38,14 +43,13 @@ class Target:
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Target:
-        last_scrape = parse_time(data.get("lastScrape"))
         return cls(
             scrape_pool=str(data.get("scrapePool") or ""),
             scrape_url=str(data.get("scrapeUrl") or ""),
             global_url=str(data.get("globalUrl") or ""),
             health=str(data.get("health") or "unknown"),
             last_error=str(data.get("lastError") or ""),
-            last_scrape=None if last_scrape is None or last_scrape <= NEVER else last_scrape,
+            last_scrape=_never_is_none(parse_time(data.get("lastScrape"))),
             last_scrape_duration=float(data.get("lastScrapeDuration") or 0),
             scrape_interval=str(data.get("scrapeInterval") or ""),
             labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()},
@@ -80,7 +84,7 @@ class Rule:
             last_error=str(data.get("lastError") or ""),
             state=str(data.get("state") or ""),
             labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()},
-            last_evaluation=parse_time(data.get("lastEvaluation")),
+            last_evaluation=_never_is_none(parse_time(data.get("lastEvaluation"))),
         )
 
 
@@ -113,7 +117,10 @@ class PrometheusClient:
         if body.get("status") != "success":
             message = body.get("error") or f"{response.status_code} {response.reason}"
             raise PrometheusError(f"{self.url}: {message}", response.status_code)
-        return body.get("data")
+        data = body.get("data")
+        if data is not None and not isinstance(data, dict):
+            raise PrometheusError(f"{self.url}: unexpected response (data is not an object)")
+        return data
 
     def active_targets(self) -> list[Target]:
         data = self._data("/targets", {"state": "active"}) or {}
@@ -126,9 +133,12 @@ class PrometheusClient:
 
     def rules(self) -> list[Rule]:
         data = self._data("/rules") or {}
+        groups = data.get("groups") or []
+        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+            raise PrometheusError(f"{self.url}: unexpected response (rule groups)")
         return [
             _parse(lambda r, g=group: Rule.from_api(g, r), rule)
-            for group in data.get("groups") or []
+            for group in groups
             for rule in group.get("rules") or []
         ]
 

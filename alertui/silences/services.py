@@ -9,6 +9,7 @@ sync job records the change from it, so nothing that reached Alertmanager goes u
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from alertui.integrations.alertmanager import (
     SilenceRequest,
 )
 from alertui.integrations.alertmanager import Silence as AmSilence
+from alertui.locks import LockBusy, serialized
 from alertui.matchers import Matcher
 from alertui.silences.models import Silence
 from alertui.silences.validation import validate_silence
@@ -118,10 +120,14 @@ def edit_silence(
     values: SilenceValues,
     *,
     based_on: datetime | None = None,
-    action: str = Action.EDITED,
 ) -> Silence:
     """Change a silence. Alertmanager may answer with a new id (matchers or an active
     silence's start changed); the audit row then links the old and new ids."""
+    with _one_at_a_time(silence_id):
+        return _edit(actor, silence_id, values, based_on=based_on, action=Action.EDITED)
+
+
+def _edit(actor, silence_id, values, *, based_on, action) -> Silence:
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     client = alertmanager_client()
     current = _current(client, actor, action, silence_id, based_on)
@@ -163,15 +169,32 @@ def edit_silence(
 def extend_silence(
     actor: Actor, silence_id: str, ends_at: datetime, based_on: datetime | None = None
 ) -> Silence:
-    client = alertmanager_client()
-    current = _current(client, actor, Action.EXTENDED, silence_id, based_on)
-    if ends_at <= current.ends_at:
-        raise ValidationError({"ends_at": "The new end must be later than the current end."})
-    values = SilenceValues(current.matchers, current.starts_at, ends_at, current.comment)
-    return edit_silence(actor, silence_id, values, based_on=based_on, action=Action.EXTENDED)
+    with _one_at_a_time(silence_id):
+        client = alertmanager_client()
+        current = _current(client, actor, Action.EXTENDED, silence_id, based_on)
+        if ends_at <= current.ends_at:
+            raise ValidationError({"ends_at": "The new end must be later than the current end."})
+        values = SilenceValues(current.matchers, current.starts_at, ends_at, current.comment)
+        return _edit(actor, silence_id, values, based_on=based_on, action=Action.EXTENDED)
 
 
 def expire_silence(actor: Actor, silence_id: str) -> Silence:
+    with _one_at_a_time(silence_id):
+        return _expire(actor, silence_id)
+
+
+@contextmanager
+def _one_at_a_time(silence_id: str):
+    try:
+        with serialized(f"silence:{silence_id}"):
+            yield
+    except LockBusy:
+        raise SilenceActionError(
+            "Someone else is changing this silence right now; try again in a moment."
+        ) from None
+
+
+def _expire(actor: Actor, silence_id: str) -> Silence:
     client = alertmanager_client()
     current = _current(client, actor, Action.EXPIRED, silence_id, None)
     if current.state == "expired":
