@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from alertui.alerts import sources
 from alertui.alerts.models import Alert, SourceStatus
@@ -33,6 +34,7 @@ class AlertView:
     starts_at: datetime | None
     generator_url: str
     text: str  # lower-cased labels and annotations, for free-text search
+    key: int  # changes whenever anything shown of the alert changes: its rendering's cache key
 
     @property
     def summary(self) -> str:
@@ -54,7 +56,7 @@ class AlertGroup:
         # Alertmanager drops empty-valued labels, so "" can stand for "no such label".
         return "" if self.value is None else self.value
 
-    @property
+    @cached_property
     def states(self) -> Counter:
         return Counter(a.state for a in self.alerts)
 
@@ -68,15 +70,17 @@ class AlertGroup:
         counts = Counter(a.severity or "none" for a in self.alerts)
         return sorted(counts.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0], 4), kv[0]))
 
-    @property
+    @cached_property
     def common_labels(self) -> dict[str, str]:
         """Labels every alert of the group shares: what a silence for the group should match."""
         if not self.alerts:
             return {}
-        common = dict(self.alerts[0].labels)
+        common = set(self.alerts[0].labels.items())
         for alert in self.alerts[1:]:
-            common = {k: v for k, v in common.items() if alert.labels.get(k) == v}
-        return common
+            common &= alert.labels.items()
+            if not common:
+                break
+        return dict(sorted(common))
 
     def rank(self):
         worst = min((SEVERITY_ORDER.get(a.severity, 4) for a in self.alerts), default=9)
@@ -86,6 +90,10 @@ class AlertGroup:
 
 _lock = threading.Lock()
 _cache: tuple[object, list[AlertView]] = (object(), [])
+# Filtered and grouped views of the cached snapshot, for the filters people actually use (the
+# default view above all, polled by every open tab); emptied whenever the snapshot changes.
+_views: dict[tuple, tuple[list[AlertView], list[AlertGroup]]] = {}
+MAX_VIEWS = 64
 
 
 def _state(alert: Alert) -> str:
@@ -98,6 +106,16 @@ def _state(alert: Alert) -> str:
 
 def _view(alert: Alert) -> AlertView:
     words = [f"{k}={v}" for k, v in alert.labels.items()] + list(alert.annotations.values())
+    shown = (
+        alert.fingerprint,
+        tuple(alert.labels.items()),
+        tuple(alert.annotations.items()),
+        _state(alert),
+        tuple(alert.silenced_by),
+        tuple(alert.inhibited_by),
+        alert.starts_at,
+        alert.generator_url,
+    )
     return AlertView(
         fingerprint=alert.fingerprint,
         alertname=alert.alertname,
@@ -110,6 +128,7 @@ def _view(alert: Alert) -> AlertView:
         starts_at=alert.starts_at,
         generator_url=alert.generator_url,
         text=" ".join(words).lower(),
+        key=hash(shown),
     )
 
 
@@ -127,7 +146,24 @@ def current_alerts() -> list[AlertView]:
         alerts = [_view(a) for a in Alert.objects.all().iterator(chunk_size=2000)]
         alerts.sort(key=lambda a: (a.starts_at is None, a.starts_at), reverse=True)
         _cache = (version if version is not None else object(), alerts)
+        _views.clear()
     return alerts
+
+
+def grouped_view(
+    matchers: list[Matcher], words: list[str], states: set[str], label: str
+) -> tuple[list[AlertView], list[AlertView], list[AlertGroup]]:
+    """(all current alerts, the selected ones, their groups), cached per snapshot version."""
+    everything = current_alerts()
+    key = (id(everything), tuple(map(str, matchers)), tuple(words), tuple(sorted(states)), label)
+    found = _views.get(key)
+    if found is None:
+        shown = select(everything, matchers, words, states)
+        found = (shown, group(shown, label))
+        if len(_views) >= MAX_VIEWS:
+            _views.clear()
+        _views[key] = found
+    return everything, found[0], found[1]
 
 
 def select(

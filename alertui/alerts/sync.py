@@ -19,6 +19,23 @@ from alertui.integrations.alertmanager import Alert as AmAlert
 from alertui.integrations.alertmanager import AlertmanagerClient, AlertmanagerError
 from alertui.locks import exclusive
 
+# What a page shows of an alert. Prometheus re-sends every firing alert each resend interval,
+# which moves updatedAt and endsAt only: those are stored with other changes but do not count
+# as one, so a steady sync writes nothing and keeps the pages' cached snapshot.
+SHOWN_FIELDS = [
+    "alertname",
+    "severity",
+    "is_silenced",
+    "is_inhibited",
+    "labels",
+    "annotations",
+    "state",
+    "silenced_by",
+    "inhibited_by",
+    "receivers",
+    "generator_url",
+    "starts_at",
+]
 FIELDS = [
     "alertname",
     "severity",
@@ -85,7 +102,7 @@ def _sync() -> AlertSyncResult:
             old = existing.get(fingerprint)
             if old is None:
                 new.append(row)
-            elif any(getattr(old, f) != getattr(row, f) for f in FIELDS):
+            elif any(getattr(old, f) != getattr(row, f) for f in SHOWN_FIELDS):
                 changed.append(row)
         gone = set(existing) - set(fetched)
         Alert.objects.bulk_create(new, batch_size=500)

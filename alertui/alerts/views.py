@@ -35,6 +35,9 @@ def _query(request) -> dict:
     except MatcherError as e:
         matchers, words = [], []
         errors.append(f"Filter: {e}")
+        filter_broken = True
+    else:
+        filter_broken = False
     return {
         "q": text,
         "group_by": group_by,
@@ -42,8 +45,21 @@ def _query(request) -> dict:
         "matchers": matchers,
         "words": words,
         "errors": errors,
+        "filter_broken": filter_broken,
         "expand": request.GET.getlist("expand")[:20],
     }
+
+
+class PageGroup:
+    """A group as one page shows it: its first alerts, or all of them once expanded."""
+
+    def __init__(self, group: snapshot.AlertGroup, expanded: bool):
+        self.group = group
+        self.visible = group.alerts[: EXPANDED_LIMIT if expanded else ALERTS_PER_GROUP]
+        self.hidden_count = len(group.alerts) - len(self.visible)
+
+    def __getattr__(self, name):
+        return getattr(self.group, name)
 
 
 def silence_link(labels: dict) -> str:
@@ -54,17 +70,14 @@ def silence_link(labels: dict) -> str:
 @require_GET
 def alert_list(request):
     query = _query(request)
-    everything = snapshot.current_alerts()
-    shown = []
-    if not query["errors"] or query["matchers"] or query["words"]:
-        shown = snapshot.select(everything, query["matchers"], query["words"], set(query["states"]))
-    groups = snapshot.group(shown, query["group_by"])
+    everything, shown, groups = snapshot.grouped_view(
+        query["matchers"], query["words"], set(query["states"]), query["group_by"]
+    )
+    if query["filter_broken"]:
+        shown, groups = [], []  # an unreadable filter shows nothing rather than everything
     page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
-    for grp in page:
-        limit = EXPANDED_LIMIT if grp.key in query["expand"] else ALERTS_PER_GROUP
-        grp.visible = grp.alerts[:limit]
-        grp.hidden_count = len(grp.alerts) - len(grp.visible)
-        grp.silence_url = silence_link(grp.common_labels)
+    # The groups are shared by all requests (cached per snapshot): wrap, never modify them.
+    page.object_list = [PageGroup(g, g.key in query["expand"]) for g in page.object_list]
     base = request.GET.copy()
     base.pop("page", None)
     ctx = {
