@@ -9,7 +9,7 @@ from alertui.silences import services
 from alertui.silences.models import Silence
 from alertui.silences.services import Actor, SilenceValues
 from alertui.silences.sync import sync_silences
-from tests.servers import free_port, make_alert, start_cluster
+from tests.servers import free_port, make_alert, start_cluster, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +56,13 @@ def test_it_counts_the_alerts_a_silence_mutes_on_the_list(
     now = timezone.now()
     values = SilenceValues((Matcher("test", "=", tag),), now, now + timedelta(hours=1), "deploy")
     silence = services.create_silence(Actor(silencer), values)
-    sync_alerts()
-
-    assert all(silence.id in a.silenced_by for a in ours(tag))
+    # Alertmanager takes in pushed alerts and marks them silenced asynchronously: sync until
+    # it reports all three muted (bounded).
+    wait_until(
+        lambda: sync_alerts() and [silence.id in a.silenced_by for a in ours(tag)] == [True] * 3,
+        timeout=10,
+        what="three alerts muted by the silence",
+    )
     page = silencer_client.get("/silences/", {"q": tag})
     assert page.status_code == 200
     row = page.content.decode().split(f"/silences/{silence.id}/")[1].split("</tr>")[0]

@@ -9,6 +9,9 @@ class Alert(models.Model):
     severity = models.CharField(max_length=64, db_index=True, blank=True)
     is_silenced = models.BooleanField(default=False, db_index=True)
     is_inhibited = models.BooleanField(default=False, db_index=True)
+    # A hash of everything shown of the alert: the sync compares it instead of loading and
+    # comparing every alert's JSON.
+    digest = models.CharField(max_length=32, blank=True)
     labels = models.JSONField(default=dict)
     annotations = models.JSONField(default=dict)
     state = models.CharField(max_length=16)  # active | suppressed | unprocessed

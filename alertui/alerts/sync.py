@@ -7,6 +7,8 @@ others are enough; only when none answers is the source marked as failing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,6 +25,7 @@ from alertui.locks import exclusive
 # which moves updatedAt and endsAt only: those are stored with other changes but do not count
 # as one, so a steady sync writes nothing and keeps the pages' cached snapshot.
 SHOWN_FIELDS = [
+    "digest",
     "alertname",
     "severity",
     "is_silenced",
@@ -37,6 +40,7 @@ SHOWN_FIELDS = [
     "starts_at",
 ]
 FIELDS = [
+    "digest",
     "alertname",
     "severity",
     "is_silenced",
@@ -95,14 +99,14 @@ def _sync() -> AlertSyncResult:
     result = AlertSyncResult(current=len(fetched))
     now = timezone.now()
     with transaction.atomic():
-        existing = {a.fingerprint: a for a in Alert.objects.all()}
+        existing = dict(Alert.objects.values_list("fingerprint", "digest"))
         new, changed = [], []
         for fingerprint, am in fetched.items():
             row = _row(am)
             old = existing.get(fingerprint)
             if old is None:
                 new.append(row)
-            elif any(getattr(old, f) != getattr(row, f) for f in SHOWN_FIELDS):
+            elif old != row.digest:
                 changed.append(row)
         gone = set(existing) - set(fetched)
         Alert.objects.bulk_create(new, batch_size=500)
@@ -142,7 +146,7 @@ def _record_history(started: list[Alert], resolved: set[str], now) -> None:
 
 
 def _row(am: AmAlert) -> Alert:
-    return Alert(
+    row = Alert(
         fingerprint=am.fingerprint,
         alertname=am.labels.get("alertname", "")[:255],
         severity=am.labels.get("severity", "")[:64],
@@ -159,3 +163,12 @@ def _row(am: AmAlert) -> Alert:
         updated_at=am.updated_at,
         ends_at=am.ends_at,
     )
+    shown = [_jsonable(getattr(row, f)) for f in SHOWN_FIELDS]
+    row.digest = hashlib.blake2b(
+        json.dumps(shown, sort_keys=True).encode(), digest_size=16
+    ).hexdigest()
+    return row
+
+
+def _jsonable(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value

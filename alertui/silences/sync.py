@@ -58,11 +58,13 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
     now = timezone.now()
     intents = list(PendingChange.objects.order_by("created_at"))
     claimed: set[int] = set()
-    known_ids = set(
-        Silence.objects.filter(id__in=[am.id for am in silences]).values_list("id", flat=True)
-    )
+    mirrors = Silence.objects.in_bulk([am.id for am in silences])
+    known_ids = set(mirrors)
     for am in silences:
         result.seen += 1
+        row = mirrors.get(am.id)
+        if row is not None and _unchanged(row, am, now):
+            continue  # the steady case: nothing to lock, record or write
         intent = _explaining_intent(am, intents, claimed, known_ids)
         if intent is not None and now - intent.created_at < INTENT_GRACE:
             result.deferred += 1  # the request making this change is still finishing
@@ -210,6 +212,11 @@ def _text(am: AmSilence) -> str:
     from alertui.matchers import format_matchers
 
     return format_matchers(am.matchers)
+
+
+def _unchanged(row: Silence, am: AmSilence, now) -> bool:
+    """Nothing to record and nothing to write (checked again under the row lock otherwise)."""
+    return row.in_alertmanager and not _mirror_differs(row, am) and not _observed(row, am, now)
 
 
 def _mirror_differs(row: Silence, am: AmSilence) -> bool:
