@@ -65,6 +65,7 @@ class SourceStatus(models.Model):
     # Bumped whenever a sync changed the snapshot: web processes cache the parsed snapshot and
     # reload it only when this moves.
     version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)  # with version: identifies one snapshot
     last_duration = models.FloatField(null=True)  # seconds the last run took
     runs = models.PositiveBigIntegerField(default=0)
     errors = models.PositiveBigIntegerField(default=0)

@@ -134,9 +134,11 @@ def _view(alert: Alert) -> AlertView:
 
 def current_alerts() -> list[AlertView]:
     global _cache
+    # The version with its time, so a database reset to an earlier version number is not
+    # mistaken for the cached snapshot.
     version = (
         SourceStatus.objects.filter(name=sources.ALERTMANAGER_ALERTS)
-        .values_list("version", flat=True)
+        .values_list("version", "changed_at")
         .first()
     )
     cached_version, alerts = _cache

@@ -34,6 +34,7 @@ class Run:
         status.runs += 1
         if changed:
             status.version += 1
+            status.changed_at = now
         status.save()
 
     def failure(self, error: str) -> None:

@@ -53,10 +53,15 @@ def _query(request) -> dict:
 class PageGroup:
     """A group as one page shows it: its first alerts, or all of them once expanded."""
 
-    def __init__(self, group: snapshot.AlertGroup, expanded: bool):
+    def __init__(self, group: snapshot.AlertGroup, params):
         self.group = group
-        self.visible = group.alerts[: EXPANDED_LIMIT if expanded else ALERTS_PER_GROUP]
+        self.expanded = group.key in params.getlist("expand")
+        self.visible = group.alerts[: EXPANDED_LIMIT if self.expanded else ALERTS_PER_GROUP]
         self.hidden_count = len(group.alerts) - len(self.visible)
+        # This page, with this group added to those already expanded.
+        expand = params.copy()
+        expand.appendlist("expand", group.key)
+        self.expand_query = expand.urlencode()
 
     def __getattr__(self, name):
         return getattr(self.group, name)
@@ -77,7 +82,7 @@ def alert_list(request):
         shown, groups = [], []  # an unreadable filter shows nothing rather than everything
     page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     # The groups are shared by all requests (cached per snapshot): wrap, never modify them.
-    page.object_list = [PageGroup(g, g.key in query["expand"]) for g in page.object_list]
+    page.object_list = [PageGroup(g, request.GET) for g in page.object_list]
     base = request.GET.copy()
     base.pop("page", None)
     ctx = {
