@@ -35,7 +35,18 @@ def sync_targets() -> TargetSyncResult:
         result = TargetSyncResult()
         for url in settings.PROMETHEUS_URLS:
             _sync_source(url, result)
+        _forget_removed_sources(settings.PROMETHEUS_URLS)
         return result
+
+
+def _forget_removed_sources(configured: list[str]) -> None:
+    """A Prometheus taken out of PROMETHEUS_URLS: its targets are no longer anyone's concern."""
+    now = timezone.now()
+    with transaction.atomic():
+        TargetHistory.objects.exclude(source__in=configured).filter(up_at=None).update(up_at=now)
+        FailingTarget.objects.exclude(source__in=configured).delete()
+        ScrapePool.objects.exclude(source__in=configured).delete()
+        RuleFailure.objects.exclude(source__in=configured).delete()
 
 
 def _sync_source(url: str, result: TargetSyncResult) -> None:
@@ -50,8 +61,10 @@ def _sync_source(url: str, result: TargetSyncResult) -> None:
         result.errors.append(e.message)
         return
     now = timezone.now()
-    failing = {(t.scrape_pool, t.scrape_url): t for t in targets if t.health != "up"}
-    up_counts = Counter(t.scrape_pool for t in targets if t.health == "up")
+    # Pool names as stored (the column holds 255 characters), so keys match what is read back.
+    failing = {(t.scrape_pool[:255], t.scrape_url): t for t in targets if t.health != "up"}
+    up_counts = Counter(t.scrape_pool[:255] for t in targets if t.health == "up")
+    pools = [p[:255] for p in pools]
     failing_counts = Counter(pool for pool, _ in failing)
     with transaction.atomic():
         known = {(f.scrape_pool, f.scrape_url): f for f in FailingTarget.objects.filter(source=url)}
@@ -62,10 +75,10 @@ def _sync_source(url: str, result: TargetSyncResult) -> None:
                 row = FailingTarget(source=url, failing_since=now)
                 TargetHistory.objects.create(
                     source=url,
-                    scrape_pool=target.scrape_pool,
+                    scrape_pool=key[0],
                     scrape_url=target.scrape_url,
-                    job=target.labels.get("job", ""),
-                    instance=target.labels.get("instance", ""),
+                    job=target.labels.get("job", "")[:255],
+                    instance=target.labels.get("instance", "")[:255],
                     last_error=target.last_error,
                     down_at=now,
                 )
@@ -112,6 +125,6 @@ def _replace_pools(url, names, up_counts, failing_counts) -> None:
     ScrapePool.objects.filter(source=url).exclude(name__in=names).delete()
     existing = {p.name: p for p in ScrapePool.objects.filter(source=url)}
     for name in names:
-        pool = existing.get(name) or ScrapePool(source=url, name=name[:255])
+        pool = existing.get(name) or ScrapePool(source=url, name=name)
         pool.up, pool.failing = up_counts.get(name, 0), failing_counts.get(name, 0)
         pool.save()
