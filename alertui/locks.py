@@ -21,7 +21,7 @@ def exclusive(name: str, timeout: int = 300):
     next ones for longer than that.
     """
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=3)
-    lock = client.lock(f"alertui:lock:{name}", timeout=timeout, blocking=False)
+    lock = client.lock(f"{settings.LOCK_PREFIX}:lock:{name}", timeout=timeout, blocking=False)
     try:
         acquired = lock.acquire()
     except redis.RedisError as e:
@@ -49,7 +49,9 @@ def serialized(name: str, wait: float = 20, timeout: int = 60):
     Redis is down, and Alertmanager itself stays consistent (last write wins).
     """
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
-    lock = client.lock(f"alertui:lock:{name}", timeout=timeout, blocking_timeout=wait)
+    lock = client.lock(
+        f"{settings.LOCK_PREFIX}:lock:{name}", timeout=timeout, blocking_timeout=wait
+    )
     try:
         acquired = lock.acquire()
     except redis.RedisError as e:

@@ -7,8 +7,8 @@ from alertui.silences.services import Actor
 
 
 def client_address(request) -> str | None:
-    # REMOTE_ADDR is the peer; behind a proxy, deployments set it right at the WSGI server
-    # (gunicorn --forwarded-allow-ips), never from a header anybody can send.
+    # REMOTE_ADDR is the peer, never a header anybody can send. Behind an ingress that peer is
+    # the ingress itself: reading X-Forwarded-For from configured proxies is still to do.
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -220,6 +220,8 @@ SILENCE_DEFAULT_DURATION = env_duration_seconds("SILENCE_DEFAULT_DURATION", "2h"
 
 # --- Celery and Redis ----------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Prefix of the Redis lock keys: two alertui installations sharing one Redis need different ones.
+LOCK_PREFIX = env_str("LOCK_PREFIX", "alertui")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"

@@ -27,6 +27,8 @@ log "ruff format --check"
 ruff format --check .
 log "ruff check"
 ruff check .
+log "Dockerfile, compose and Kubernetes manifests (scripts/lint-deploy.sh)"
+scripts/lint-deploy.sh
 log "makemigrations --check"
 # DEBUG=true: settings refuse to load without SECRET_KEY otherwise.
 DEBUG=true python manage.py makemigrations --check --dry-run

@@ -60,6 +60,8 @@ def redis_db(settings):
         raise RuntimeError(f"Redis at {url} is needed for this test: {e}") from e
     settings.REDIS_URL = url
     settings.CELERY_BROKER_URL = url
+    # Locks of this test session only: another test run on the same machine shares db 15.
+    settings.LOCK_PREFIX = f"alertui-test-{os.getpid()}"
     yield client
     client.close()
 
