@@ -16,8 +16,30 @@
     return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second + " " + p.timeZoneName;
   }
 
+  // "1d 4h" like the server's durations.format_duration: the two largest units.
+  function shortDuration(seconds) {
+    const units = [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]];
+    const parts = [];
+    seconds = Math.max(0, Math.floor(seconds));
+    units.forEach(function (u) {
+      const n = Math.floor(seconds / u[1]);
+      if (n && parts.length < 2) { parts.push(n + u[0]); }
+      if (n) seconds -= n * u[1];
+    });
+    return parts.length ? parts.join(" ") : "0s";
+  }
+
+  function updateSince(root) {
+    const now = Date.now();
+    root.querySelectorAll("time[data-since]").forEach(function (el) {
+      const when = Date.parse(el.getAttribute("datetime"));
+      if (!isNaN(when)) el.textContent = shortDuration((now - when) / 1000);
+    });
+  }
+
   function localizeTimes(root) {
-    root.querySelectorAll("time[datetime]:not([data-relative])").forEach(function (el) {
+    updateSince(root);
+    root.querySelectorAll("time[datetime]:not([data-relative]):not([data-since])").forEach(function (el) {
       const when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
       if (!el.title) el.title = el.textContent.trim();
@@ -98,6 +120,8 @@
     const box = document.getElementById("q");
     if (box) { event.preventDefault(); box.focus(); box.select(); }
   });
+
+  setInterval(function () { if (!document.hidden) updateSince(document); }, 15000);
 
   document.addEventListener("DOMContentLoaded", function () {
     const results = document.querySelector("#results[data-poll]");
