@@ -94,6 +94,15 @@ _cache: tuple[object, list[AlertView]] = (object(), [])
 # default view above all, polled by every open tab); emptied whenever the snapshot changes.
 _views: dict[tuple, tuple[list[AlertView], list[AlertGroup]]] = {}
 MAX_VIEWS = 64
+# Counts the snapshot reloads of this process: a cache key that can never come back.
+generation = 0
+_generations: dict[int, tuple[list, int]] = {}
+
+
+def generation_of(alerts: list) -> int | None:
+    """The reload that produced this list, or None if it is no longer the current one."""
+    found = _generations.get(id(alerts))
+    return found[1] if found and found[0] is alerts else None
 
 
 def _state(alert: Alert) -> str:
@@ -133,7 +142,7 @@ def _view(alert: Alert) -> AlertView:
 
 
 def current_alerts() -> list[AlertView]:
-    global _cache
+    global _cache, generation
     # The version with its time, so a database reset to an earlier version number is not
     # mistaken for the cached snapshot.
     version = (
@@ -149,13 +158,20 @@ def current_alerts() -> list[AlertView]:
         alerts.sort(key=lambda a: (a.starts_at is None, a.starts_at), reverse=True)
         _cache = (version if version is not None else object(), alerts)
         _views.clear()
+        generation += 1
+        _generations[id(alerts)] = (alerts, generation)
+        # Keep only the current list (and its generation) alive.
+        for key in [k for k, (lst, _) in _generations.items() if lst is not alerts]:
+            del _generations[key]
     return alerts
 
 
 def grouped_view(
     matchers: list[Matcher], words: list[str], states: set[str], label: str
 ) -> tuple[list[AlertView], list[AlertView], list[AlertGroup]]:
-    """(all current alerts, the selected ones, their groups), cached per snapshot version."""
+    """(all current alerts, the selected ones, their groups), cached per snapshot version.
+
+    The alerts list is the snapshot's identity: `generation_of(everything)` names it."""
     everything = current_alerts()
     key = (id(everything), tuple(map(str, matchers)), tuple(words), tuple(sorted(states)), label)
     found = _views.get(key)
@@ -187,6 +203,16 @@ def group(alerts: list[AlertView], label: str) -> list[AlertGroup]:
             groups[value] = AlertGroup(label, value)
         groups[value].alerts.append(alert)
     return sorted(groups.values(), key=AlertGroup.rank)
+
+
+def overview(everything: list[AlertView]) -> tuple[Counter, list[str]]:
+    """(alerts per state, label names by use) of the whole snapshot, computed once per version."""
+    key = ("overview", id(everything))
+    found = _views.get(key)
+    if found is None:
+        found = (counts(everything), label_names(everything))
+        _views[key] = found
+    return found
 
 
 def counts(alerts: list[AlertView]) -> Counter:

@@ -8,7 +8,6 @@ others are enough; only when none answers is the source marked as failing.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,24 +20,9 @@ from alertui.integrations.alertmanager import Alert as AmAlert
 from alertui.integrations.alertmanager import AlertmanagerClient, AlertmanagerError
 from alertui.locks import exclusive
 
-# What a page shows of an alert. Prometheus re-sends every firing alert each resend interval,
-# which moves updatedAt and endsAt only: those are stored with other changes but do not count
-# as one, so a steady sync writes nothing and keeps the pages' cached snapshot.
-SHOWN_FIELDS = [
-    "digest",
-    "alertname",
-    "severity",
-    "is_silenced",
-    "is_inhibited",
-    "labels",
-    "annotations",
-    "state",
-    "silenced_by",
-    "inhibited_by",
-    "receivers",
-    "generator_url",
-    "starts_at",
-]
+# Prometheus re-sends every firing alert each resend interval, which moves updatedAt and endsAt
+# only: those are stored along with other changes but are left out of the digest, so a steady
+# sync writes nothing and keeps the pages' cached snapshot.
 FIELDS = [
     "digest",
     "alertname",
@@ -102,12 +86,12 @@ def _sync() -> AlertSyncResult:
         existing = dict(Alert.objects.values_list("fingerprint", "digest"))
         new, changed = [], []
         for fingerprint, am in fetched.items():
-            row = _row(am)
+            digest = _digest(am)
             old = existing.get(fingerprint)
             if old is None:
-                new.append(row)
-            elif old != row.digest:
-                changed.append(row)
+                new.append(_row(am, digest))
+            elif old != digest:
+                changed.append(_row(am, digest))
         gone = set(existing) - set(fetched)
         Alert.objects.bulk_create(new, batch_size=500)
         Alert.objects.bulk_update(changed, FIELDS, batch_size=500)
@@ -145,9 +129,27 @@ def _record_history(started: list[Alert], resolved: set[str], now) -> None:
         )
 
 
-def _row(am: AmAlert) -> Alert:
-    row = Alert(
+def _digest(am: AmAlert) -> str:
+    """A hash of what a page shows of the alert: everything but updatedAt and endsAt."""
+    shown = repr(
+        (
+            sorted(am.labels.items()),
+            sorted(am.annotations.items()),
+            am.state,
+            am.silenced_by,
+            am.inhibited_by,
+            am.receivers,
+            am.generator_url,
+            am.starts_at,
+        )
+    )
+    return hashlib.blake2b(shown.encode(), digest_size=16).hexdigest()
+
+
+def _row(am: AmAlert, digest: str) -> Alert:
+    return Alert(
         fingerprint=am.fingerprint,
+        digest=digest,
         alertname=am.labels.get("alertname", "")[:255],
         severity=am.labels.get("severity", "")[:64],
         is_silenced=bool(am.silenced_by),
@@ -163,12 +165,3 @@ def _row(am: AmAlert) -> Alert:
         updated_at=am.updated_at,
         ends_at=am.ends_at,
     )
-    shown = [_jsonable(getattr(row, f)) for f in SHOWN_FIELDS]
-    row.digest = hashlib.blake2b(
-        json.dumps(shown, sort_keys=True).encode(), digest_size=16
-    ).hexdigest()
-    return row
-
-
-def _jsonable(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value

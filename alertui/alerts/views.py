@@ -1,9 +1,12 @@
+from collections import OrderedDict
+from threading import Lock
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from alertui.accounts.roles import can_silence
@@ -78,30 +81,71 @@ def alert_list(request):
     everything, shown, groups = snapshot.grouped_view(
         query["matchers"], query["words"], set(query["states"]), query["group_by"]
     )
-    if query["filter_broken"]:
-        shown, groups = [], []  # an unreadable filter shows nothing rather than everything
+    totals, label_names = snapshot.overview(everything)
+    viewer_can_silence = can_silence(request.user)
+    ctx = {
+        "query": query,
+        "totals": totals,
+        "state_choices": snapshot.STATES,
+        "label_names": label_names,
+        "can_silence": viewer_can_silence,
+    }
+    # The results depend only on the snapshot, the query string and the viewer's role: every
+    # open tab polling the same view gets the same HTML, rendered once per snapshot change.
+    generation = snapshot.generation_of(everything)
+    key = (generation, request.GET.urlencode(), viewer_can_silence)
+    results = _results_cache.get(key) if generation is not None else None
+    if results is None:
+        if query["filter_broken"]:
+            shown, groups = [], []  # an unreadable filter shows nothing rather than everything
+        results = render_to_string(
+            "alerts/list.html#results", {**ctx, **_results_context(request, query, shown, groups)}
+        )
+        if generation is not None:
+            _results_cache.put(key, results)
+    if request.htmx and not request.htmx.boosted:
+        counters = render_to_string("_nav_counts.html", {"oob": True}, request)
+        return HttpResponse(results + counters)
+    return render(request, "alerts/list.html", {**ctx, "results": results})
+
+
+def _results_context(request, query, shown, groups) -> dict:
     page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     # The groups are shared by all requests (cached per snapshot): wrap, never modify them.
     page.object_list = [PageGroup(g, request.GET) for g in page.object_list]
     base = request.GET.copy()
     base.pop("page", None)
-    ctx = {
-        "query": query,
+    return {
         "page": page,
         "groups_total": len(groups),
         "shown_total": len(shown),
-        "totals": snapshot.counts(everything),
-        "state_choices": snapshot.STATES,
-        "label_names": snapshot.label_names(everything),
         "base_query": base.urlencode(),
-        "can_silence": can_silence(request.user),
         "key_labels": [k for k in KEY_LABELS if k != query["group_by"]],
         "poll_seconds": settings.ALERTS_REFRESH_SECONDS,
     }
-    template = "alerts/list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#results"
-    return render(request, template, ctx)
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_results_cache = _LRU(256)
 
 
 @require_GET

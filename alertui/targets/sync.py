@@ -68,30 +68,33 @@ def _sync_source(url: str, result: TargetSyncResult) -> None:
     failing_counts = Counter(pool for pool, _ in failing)
     with transaction.atomic():
         known = {(f.scrape_pool, f.scrape_url): f for f in FailingTarget.objects.filter(source=url)}
+        new_rows, changed_rows, history = [], [], []
         for key, target in failing.items():
+            fields = _target_fields(key, target)
             row = known.get(key)
             if row is None:
-                # Down since its last good scrape at the latest; the first time we saw it.
-                row = FailingTarget(source=url, failing_since=now)
-                TargetHistory.objects.create(
-                    source=url,
-                    scrape_pool=key[0],
-                    scrape_url=target.scrape_url,
-                    job=target.labels.get("job", "")[:255],
-                    instance=target.labels.get("instance", "")[:255],
-                    last_error=target.last_error,
-                    down_at=now,
+                # First seen failing now; the history row marks the start of the outage.
+                new_rows.append(FailingTarget(source=url, failing_since=now, **fields))
+                history.append(
+                    TargetHistory(
+                        source=url,
+                        scrape_pool=key[0],
+                        scrape_url=key[1],
+                        job=fields["job"],
+                        instance=fields["instance"],
+                        last_error=target.last_error,
+                        down_at=now,
+                    )
                 )
-                result.went_down += 1
-            row.scrape_pool, row.scrape_url = key
-            row.job = target.labels.get("job", "")[:255]
-            row.instance = target.labels.get("instance", "")[:255]
-            row.labels = target.labels
-            row.health = target.health
-            row.last_error = target.last_error
-            row.last_scrape = target.last_scrape
-            row.last_scrape_duration = target.last_scrape_duration
-            row.save()
+            elif any(getattr(row, k) != v for k, v in fields.items()):
+                for name, value in fields.items():
+                    setattr(row, name, value)
+                changed_rows.append(row)
+        # In bulk: a failing target's last scrape moves at every scrape, so most rows change.
+        FailingTarget.objects.bulk_create(new_rows, batch_size=500)
+        FailingTarget.objects.bulk_update(changed_rows, list(_TARGET_FIELDS), batch_size=500)
+        TargetHistory.objects.bulk_create(history, batch_size=500)
+        result.went_down += len(new_rows)
         recovered = [row for key, row in known.items() if key not in failing]
         for row in recovered:
             TargetHistory.objects.filter(
@@ -121,10 +124,39 @@ def _sync_source(url: str, result: TargetSyncResult) -> None:
     run.success(changed=True)
 
 
+_TARGET_FIELDS = (
+    "scrape_pool",
+    "scrape_url",
+    "job",
+    "instance",
+    "labels",
+    "health",
+    "last_error",
+    "last_scrape",
+    "last_scrape_duration",
+)
+
+
+def _target_fields(key, target) -> dict:
+    return {
+        "scrape_pool": key[0],
+        "scrape_url": key[1],
+        "job": target.labels.get("job", "")[:255],
+        "instance": target.labels.get("instance", "")[:255],
+        "labels": target.labels,
+        "health": target.health,
+        "last_error": target.last_error,
+        "last_scrape": target.last_scrape,
+        "last_scrape_duration": target.last_scrape_duration,
+    }
+
+
 def _replace_pools(url, names, up_counts, failing_counts) -> None:
     ScrapePool.objects.filter(source=url).exclude(name__in=names).delete()
     existing = {p.name: p for p in ScrapePool.objects.filter(source=url)}
     for name in names:
         pool = existing.get(name) or ScrapePool(source=url, name=name)
-        pool.up, pool.failing = up_counts.get(name, 0), failing_counts.get(name, 0)
-        pool.save()
+        counts = (up_counts.get(name, 0), failing_counts.get(name, 0))
+        if pool.pk is None or (pool.up, pool.failing) != counts:
+            pool.up, pool.failing = counts
+            pool.save()

@@ -98,11 +98,23 @@
     schedule();
   }
 
+  // What a refresh must not take from the user: open details and the keyboard focus.
   let openKeys = [];
+  let focused = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "results") {
-      openKeys = Array.from(document.querySelectorAll("#results details[open][data-key]"))
-        .map(function (el) { return el.dataset.key; });
+    if (!event.detail.target || event.detail.target.id !== "results") return;
+    openKeys = Array.from(document.querySelectorAll("#results details[open][data-key]"))
+      .map(function (el) { return el.dataset.key; });
+    focused = null;
+    const active = document.activeElement;
+    if (active && active.closest && active.closest("#results")) {
+      const details = active.closest("details[data-key]");
+      focused = {
+        key: details ? details.dataset.key : null,
+        tag: active.tagName,
+        href: active.getAttribute("href"),
+        text: active.textContent,
+      };
     }
   });
   document.addEventListener("htmx:afterSettle", function () {
@@ -110,6 +122,18 @@
       const el = document.querySelector('#results details[data-key="' + CSS.escape(key) + '"]');
       if (el) el.open = true;
     });
+    openKeys = [];
+    if (!focused) return;
+    const scope = focused.key
+      ? document.querySelector('#results details[data-key="' + CSS.escape(focused.key) + '"]')
+      : document.getElementById("results");
+    if (scope) {
+      const match = Array.from(scope.querySelectorAll(focused.tag)).find(function (el) {
+        return focused.href ? el.getAttribute("href") === focused.href : el.textContent === focused.text;
+      });
+      if (match) match.focus({ preventScroll: true });
+    }
+    focused = null;
   });
 
   // "/" jumps to the filter box, as in most dashboards.
