@@ -7,8 +7,10 @@ import re
 from datetime import timedelta
 
 UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_TERM = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
-_WHOLE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[wdhms]\s*)+$")
+_TERM = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([wdhms])")
+_WHOLE = re.compile(r"^\s*(?:[0-9]+(?:\.[0-9]+)?\s*[wdhms]\s*)+$")
+# Far beyond any silence; keeps arithmetic on dates from overflowing.
+LONGEST = timedelta(days=3650)
 
 
 class DurationError(ValueError):
@@ -27,6 +29,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(float(number) * UNITS[unit] for number, unit in _TERM.findall(text))
     if seconds <= 0:
         raise DurationError("The duration must be longer than zero.")
+    if seconds > LONGEST.total_seconds():
+        raise DurationError("That duration is longer than ten years.")
     return timedelta(seconds=round(seconds))
 
 

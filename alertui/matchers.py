@@ -93,20 +93,28 @@ class Matcher:
     def from_api(cls, data: Mapping) -> "Matcher":
         is_regex = bool(data.get("isRegex"))
         is_equal = data.get("isEqual", True) is not False
+        name = str(data.get("name", "")).replace("\x00", "\ufffd")
+        value = str(data.get("value", "")).replace("\x00", "\ufffd")
         op = {(True, False): "=", (False, False): "!=", (True, True): "=~", (False, True): "!~"}[
             (is_equal, is_regex)
         ]
-        return cls(str(data.get("name", "")), op, str(data.get("value", "")))
+        return cls(name, op, value)
 
 
 def _unquote(raw: str) -> str:
     if raw.startswith('"'):
         try:
-            return json.loads(raw)
+            value = json.loads(raw)
         except json.JSONDecodeError:
             # OpenMetrics escapes are a subset of JSON's, but allow a lone backslash too.
-            return raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return raw
+            value = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    else:
+        value = raw
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MatcherError(f"{raw!r} holds an escape that is not a character") from None
+    return value
 
 
 def parse_matchers(text: str, validate: bool = True) -> list[Matcher]:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alertui.alerts import sources
-from alertui.alerts.models import Alert, AlertHistory
+from alertui.alerts.models import Alert, AlertHistory, SourceStatus
 from alertui.integrations.alertmanager import Alert as AmAlert
 from alertui.integrations.alertmanager import AlertmanagerClient, AlertmanagerError
 from alertui.locks import exclusive
@@ -25,6 +25,7 @@ from alertui.locks import exclusive
 # sync writes nothing and keeps the pages' cached snapshot.
 FIELDS = [
     "digest",
+    "snapshot_version",
     "alertname",
     "severity",
     "is_silenced",
@@ -83,15 +84,18 @@ def _sync() -> AlertSyncResult:
     result = AlertSyncResult(current=len(fetched))
     now = timezone.now()
     with transaction.atomic():
+        # The version this run will publish (syncs run one at a time, under the lock).
+        status = SourceStatus.objects.filter(name=sources.ALERTMANAGER_ALERTS).first()
+        next_version = (status.version if status else 0) + 1
         existing = dict(Alert.objects.values_list("fingerprint", "digest"))
         new, changed = [], []
         for fingerprint, am in fetched.items():
             digest = _digest(am)
             old = existing.get(fingerprint)
             if old is None:
-                new.append(_row(am, digest))
+                new.append(_row(am, digest, next_version))
             elif old != digest:
-                changed.append(_row(am, digest))
+                changed.append(_row(am, digest, next_version))
         gone = set(existing) - set(fetched)
         Alert.objects.bulk_create(new, batch_size=500)
         Alert.objects.bulk_update(changed, FIELDS, batch_size=500)
@@ -146,10 +150,11 @@ def _digest(am: AmAlert) -> str:
     return hashlib.blake2b(shown.encode(), digest_size=16).hexdigest()
 
 
-def _row(am: AmAlert, digest: str) -> Alert:
+def _row(am: AmAlert, digest: str, version: int) -> Alert:
     return Alert(
         fingerprint=am.fingerprint,
         digest=digest,
+        snapshot_version=version,
         alertname=am.labels.get("alertname", "")[:255],
         severity=am.labels.get("severity", "")[:64],
         is_silenced=bool(am.silenced_by),

@@ -1,6 +1,5 @@
 from collections import OrderedDict
 from threading import Lock
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_GET
 from alertui.accounts.roles import can_silence
 from alertui.alerts import snapshot
 from alertui.alerts.models import AlertHistory
-from alertui.matchers import LABEL_NAME, Matcher, MatcherError, format_matchers, parse_filter
+from alertui.matchers import LABEL_NAME, MatcherError, parse_filter
 
 GROUPS_PER_PAGE = 25
 ALERTS_PER_GROUP = 10
@@ -68,11 +67,6 @@ class PageGroup:
 
     def __getattr__(self, name):
         return getattr(self.group, name)
-
-
-def silence_link(labels: dict) -> str:
-    matchers = [Matcher(k, "=", v) for k, v in sorted(labels.items())]
-    return "/silences/new/?" + urlencode({"filter": format_matchers(matchers)})
 
 
 @require_GET
@@ -162,7 +156,6 @@ def alert_history(request, fingerprint):
         "current": current,
         "labels": labels,
         "page": page,
-        "silence_url": silence_link(labels),
         "can_silence": can_silence(request.user),
     }
     return render(request, "alerts/history.html", ctx)

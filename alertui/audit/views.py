@@ -56,7 +56,7 @@ class _Echo:
 
 def _csv_safe(value) -> str:
     # Cells starting with = + - @ run as formulas in spreadsheets; labels are untrusted.
-    text = "" if value is None else str(value)
+    text = "" if value is None else str(value)[:32000]  # spreadsheets' cell limit is 32,767
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 

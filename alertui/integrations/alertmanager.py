@@ -44,6 +44,12 @@ class SilenceNotFound(AlertmanagerError):
     pass
 
 
+def text(value) -> str:
+    """Alertmanager's strings as we keep them: NUL, which it accepts and databases refuse,
+    becomes U+FFFD."""
+    return str(value).replace("\x00", "\ufffd")
+
+
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -75,8 +81,8 @@ class Silence:
             matchers=tuple(Matcher.from_api(m) for m in data.get("matchers") or []),
             starts_at=parse_time(data["startsAt"]),
             ends_at=parse_time(data["endsAt"]),
-            created_by=str(data.get("createdBy") or ""),
-            comment=str(data.get("comment") or ""),
+            created_by=text(data.get("createdBy") or ""),
+            comment=text(data.get("comment") or ""),
             updated_at=parse_time(data.get("updatedAt")),
             state=str((data.get("status") or {}).get("state") or ""),
         )
@@ -125,12 +131,12 @@ class Alert:
         status = data.get("status") or {}
         return cls(
             fingerprint=str(data["fingerprint"]),
-            labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()},
-            annotations={str(k): str(v) for k, v in (data.get("annotations") or {}).items()},
+            labels={text(k): text(v) for k, v in (data.get("labels") or {}).items()},
+            annotations={text(k): text(v) for k, v in (data.get("annotations") or {}).items()},
             starts_at=parse_time(data.get("startsAt")),
             ends_at=parse_time(data.get("endsAt")),
             updated_at=parse_time(data.get("updatedAt")),
-            generator_url=str(data.get("generatorURL") or ""),
+            generator_url=text(data.get("generatorURL") or ""),
             state=str(status.get("state") or ""),
             silenced_by=tuple(status.get("silencedBy") or ()),
             inhibited_by=tuple(status.get("inhibitedBy") or ()),

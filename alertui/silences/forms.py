@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from alertui.durations import DurationError, format_duration, parse_duration
 from alertui.matchers import OPERATORS, Matcher, MatcherError, parse_matchers
@@ -37,10 +38,17 @@ def matcher_rows(data) -> list[tuple[str, str, str]]:
     return rows
 
 
+def in_zone(value: datetime, zone_name: str | None) -> datetime:
+    """A date and time typed in the viewer's zone, as UTC (OverflowError at calendar ends)."""
+    if timezone.is_aware(value):
+        value = timezone.make_naive(value, UTC)  # the widget read it as TIME_ZONE (UTC)
+    return value.replace(tzinfo=viewer_zone(zone_name)).astimezone(UTC)
+
+
 def viewer_zone(name: str | None):
     try:
         return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return UTC
 
 
@@ -53,9 +61,11 @@ class SilenceForm(forms.Form):
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
-    tz = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
-    recreated_from = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
-    based_on = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+    # Hidden fields the page fills in: an invalid value is ignored rather than refused, since
+    # the user cannot see or fix them.
+    tz = forms.CharField(required=False, widget=forms.HiddenInput)
+    recreated_from = forms.CharField(required=False, widget=forms.HiddenInput)
+    based_on = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, editing=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,6 +73,24 @@ class SilenceForm(forms.Form):
         self.rows = matcher_rows(self.data) if self.is_bound else []
         self.matcher_errors: list[str] = []
         self.fields["comment"].error_messages["required"] = "Say why: a comment is required."
+
+    def clean_tz(self):
+        name = self.cleaned_data["tz"][:64]
+        return name if viewer_zone(name) is not UTC else ""  # unknown zones count as UTC
+
+    def clean_recreated_from(self):
+        value = self.cleaned_data["recreated_from"]
+        return value if len(value) <= 64 else ""
+
+    def clean_based_on(self):
+        """The silence's updatedAt when the form was opened, or None."""
+        try:
+            value = parse_datetime(self.cleaned_data["based_on"][:64])
+        except ValueError:
+            return None
+        if value is not None and timezone.is_naive(value):
+            value = value.replace(tzinfo=UTC)
+        return value
 
     def clean_duration(self):
         text = self.cleaned_data["duration"].strip()
@@ -73,13 +101,14 @@ class SilenceForm(forms.Form):
         except DurationError as e:
             raise ValidationError(str(e)) from None
 
-    def _aware(self, value: datetime | None):
+    def _aware(self, value: datetime | None, field: str):
         if value is None:
             return None
-        zone = viewer_zone(self.cleaned_data.get("tz"))
-        if timezone.is_aware(value):
-            value = timezone.make_naive(value, UTC)  # the widget reads as TIME_ZONE
-        return value.replace(tzinfo=zone).astimezone(UTC)
+        try:
+            return in_zone(value, self.cleaned_data.get("tz"))
+        except OverflowError:
+            self.add_error(field, "That date is out of range.")
+            return None
 
     def _matcher_error(self, message: str) -> None:
         self.matcher_errors.append(message)
@@ -97,8 +126,10 @@ class SilenceForm(forms.Form):
                 matchers.append(Matcher(name, op, value))
         data["matchers"] = tuple(matchers)
         now = timezone.now()
-        starts_at = self._aware(data.get("starts_at"))
-        ends_at = self._aware(data.get("ends_at"))
+        starts_at = self._aware(data.get("starts_at"), "starts_at")
+        ends_at = self._aware(data.get("ends_at"), "ends_at")
+        if "starts_at" in self.errors or "ends_at" in self.errors:
+            return data
         if starts_at is None:
             starts_at = self.editing.starts_at if self.editing else now
         if ends_at is None and data.get("duration") is None and self.editing:
@@ -109,7 +140,11 @@ class SilenceForm(forms.Form):
                 if "duration" not in self.errors:
                     self.add_error("duration", "Enter a duration (such as 2h) or an end time.")
                 return data
-            ends_at = max(starts_at, now) + duration
+            try:
+                ends_at = max(starts_at, now) + duration
+            except OverflowError:
+                self.add_error("duration", "That end would be out of range.")
+                return data
         data["starts_at"], data["ends_at"] = starts_at, ends_at
         if self.matcher_errors:
             return data
@@ -138,6 +173,16 @@ def initial_for_new(params) -> tuple[dict, list[tuple[str, str, str]], list[str]
             rows += [(m.name, m.op, m.value) for m in parse_matchers(text, validate=False)]
         except MatcherError as e:
             errors.append(f"Could not pre-fill the matchers: {e}")
+    fingerprint = params.get("alert")
+    if fingerprint:
+        # "Silence this alert": exactly its labels, read from the snapshot.
+        from alertui.alerts.models import Alert
+
+        alert = Alert.objects.filter(pk=fingerprint[:64]).first()
+        if alert is None:
+            errors.append("That alert is no longer firing; add the matchers yourself.")
+        else:
+            rows += [(k, "=", v) for k, v in sorted(alert.labels.items())]
     initial = {
         "duration": params.get("duration")
         or format_duration(timedelta(seconds=settings.SILENCE_DEFAULT_DURATION)),
@@ -151,6 +196,5 @@ class ExtendForm(forms.Form):
     tz = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
 
     def aware_end(self) -> datetime:
-        value = timezone.make_naive(self.cleaned_data["ends_at"], UTC)
-        zone = viewer_zone(self.cleaned_data.get("tz"))
-        return value.replace(tzinfo=zone).astimezone(UTC)
+        """Raises OverflowError for dates at the very ends of the calendar."""
+        return in_zone(self.cleaned_data["ends_at"], self.cleaned_data.get("tz"))

@@ -18,7 +18,7 @@ class Silence(models.Model):
     matchers_text = models.TextField(blank=True)  # `a="b", c=~"d"`, for search and display
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(db_index=True)
-    created_by = models.CharField(max_length=255, blank=True)
+    created_by = models.TextField(blank=True)  # Alertmanager's free text, any length
     comment = models.TextField(blank=True)
     updated_at = models.DateTimeField(null=True)
     # The state Alertmanager reported at the last sync; `current_state` recomputes it from the

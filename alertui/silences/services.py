@@ -23,6 +23,7 @@ from alertui.integrations.alertmanager import (
     AlertmanagerClient,
     AlertmanagerError,
     AlertmanagerOutcomeUnknown,
+    AlertmanagerUnavailable,
     SilenceNotFound,
     SilenceRequest,
 )
@@ -289,6 +290,8 @@ def _send(intent: PendingChange, call):
         ) from e
     except AlertmanagerError as e:
         fail_intent(intent, e.message)
+        if isinstance(e, AlertmanagerUnavailable):
+            raise SilenceActionError(f"{e.message}. Nothing was changed.") from e
         raise SilenceActionError(f"Alertmanager refused: {e.message}") from e
 
 

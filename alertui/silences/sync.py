@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from alertui.alerts import sources
@@ -73,6 +73,11 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
             recorded = _sync_one(am, intent)
         except IntegrityError:
             continue  # another run inserted the mirror row first; it recorded the event
+        except DatabaseError as e:
+            # One silence the database cannot hold must not stop the others from syncing.
+            log.exception("cannot mirror silence %s", am.id)
+            result.error = f"silence {am.id}: {e}"[:500]
+            continue
         if recorded and intent is not None:
             claimed.add(intent.pk)
         result.recorded += [f"{action} {am.id}" for action in recorded]
@@ -81,7 +86,10 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
         in_alertmanager=False
     )
     _close_stale_intents(now, claimed)
-    run.success(changed=bool(result.recorded))
+    if result.error:
+        run.failure(result.error)
+    else:
+        run.success(changed=bool(result.recorded))
     return result
 
 
@@ -181,7 +189,7 @@ def _event(action, at, am: AmSilence, before, intent: PendingChange | None) -> d
         return fields
     fields["source"] = AuditEvent.Source.SYNC
     if action == Action.CREATED:
-        fields["actor_name"] = am.created_by
+        fields["actor_name"] = am.created_by[:255]  # in full in `after`
         fields["note"] = "Created outside alertui (createdBy is Alertmanager's free text)."
     elif action == Action.ENDED:
         fields["note"] = "Reached its end time."

@@ -1,4 +1,5 @@
 from collections import Counter
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -8,7 +9,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alertui.accounts.roles import can_silence, silencer_required
@@ -75,6 +75,7 @@ def silence_list(request):
         "states": STATES + ("all",),
         "query": query,
         "can_silence": can_silence(request.user),
+        "pager_query": urlencode({"q": query, "state": state}),
     }
     template = "silences/list.html"
     if request.htmx and not request.htmx.boosted:
@@ -186,7 +187,7 @@ def silence_edit(request, silence_id):
     if request.method == "POST":
         form = SilenceForm(request.POST, editing=silence)
         if form.is_valid():
-            based_on = parse_datetime(form.cleaned_data.get("based_on") or "")
+            based_on = form.cleaned_data.get("based_on")
             try:
                 changed = services.edit_silence(
                     actor_for(request), silence.id, form.values(), based_on=based_on
@@ -248,14 +249,20 @@ def _requested_end(data, silence):
         form = ExtendForm(data)
         if not form.is_valid():
             raise ValidationError("Enter the new end as a date and time.")
-        new_end = form.aware_end()
+        try:
+            new_end = form.aware_end()
+        except OverflowError:
+            raise ValidationError("That date is out of range.") from None
         return new_end, f"to {new_end:%Y-%m-%d %H:%M} UTC"
     by = data.get("by", "")
     try:
         delta = parse_duration(by)
     except DurationError as e:
         raise ValidationError(str(e)) from None
-    return max(silence.ends_at, timezone.now()) + delta, f"by {by}"
+    try:
+        return max(silence.ends_at, timezone.now()) + delta, f"by {by}"
+    except OverflowError:
+        raise ValidationError("That end would be out of range.") from None
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,6 +18,8 @@ def http_url(value) -> str:
         parts = urlsplit(text)
     except ValueError:
         return ""
+    if len(text) > 2048:
+        return ""  # no real runbook or graph link is this long
     if parts.scheme in ("http", "https") and parts.netloc and not any(c in text for c in "\r\n"):
         return text
     return ""
@@ -53,7 +55,9 @@ def silence_query(labels: dict) -> str:
 
     from alertui.matchers import Matcher, format_matchers
 
-    matchers = [Matcher(k, "=", v) for k, v in sorted(labels.items())]
+    # A label value too long for a link is left out: the form's preview shows what the
+    # remaining matchers would silence.
+    matchers = [Matcher(k, "=", v) for k, v in sorted(labels.items()) if len(v) <= 1000]
     return urlencode({"filter": format_matchers(matchers)})
 
 
