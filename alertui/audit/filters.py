@@ -9,8 +9,9 @@ class AuditFilter(django_filters.FilterSet):
     person = django_filters.CharFilter(
         field_name="actor_name", lookup_expr="icontains", label="Person"
     )
+    # distinct=False: no join can repeat a row here, and DISTINCT makes PostgreSQL sort them all.
     action = django_filters.MultipleChoiceFilter(
-        choices=AuditEvent.Action.choices, widget=forms.CheckboxSelectMultiple
+        choices=AuditEvent.Action.choices, widget=forms.CheckboxSelectMultiple, distinct=False
     )
     outcome = django_filters.ChoiceFilter(choices=AuditEvent.Outcome.choices, empty_label="any")
     source = django_filters.ChoiceFilter(choices=AuditEvent.Source.choices, empty_label="any")
