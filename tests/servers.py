@@ -128,7 +128,99 @@ def push_alerts(url: str, alerts: list[dict[str, Any]]) -> None:
         raise ServerFailed(f"POST {url}/api/v2/alerts: {response.status_code} {response.text}")
 
 
-class AlertmanagerProcess:
+class ServerProcess:
+    """A server binary run by the tests: config written to `tmpdir`, output in a log file,
+    started and waited for until `ready_path` answers 200, stopped with SIGTERM (so it saves
+    its state) and SIGKILL if it lingers. Subclasses set `kind` and `ready_path` and provide
+    command(); `_prepare()` writes their files, `_after_stop()` releases what they hold."""
+
+    kind = "server"
+    ready_path = "/"
+
+    process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def _prepare(self) -> None:
+        pass
+
+    def _after_stop(self) -> None:
+        pass
+
+    def start(self):
+        if self.running:
+            raise RuntimeError(f"{self!r} is already running")
+        self.tmpdir.mkdir(parents=True, exist_ok=True)
+        self.storage_path.mkdir(exist_ok=True)
+        self._prepare()
+        with open(self.log_path, "ab") as log:
+            log.write(f"--- starting: {' '.join(self.command())}\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        last_error = "no attempt"
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                code = None if self.process is None else self.process.returncode
+                raise ServerFailed(
+                    f"{self.kind} {self.version} exited (code {code}) before answering.\n"
+                    f"Log {self.log_path}:\n{_tail(self.log_path)}"
+                )
+            try:
+                response = requests.get(f"{self.url}{self.ready_path}", timeout=1)
+                if response.status_code == 200:
+                    return
+                last_error = f"{response.status_code} {response.text[:200]}"
+            except requests.RequestException as e:
+                last_error = str(e)
+            time.sleep(0.1)
+        raise ServerFailed(
+            f"{self.kind} {self.version} was not ready at {self.url} within {timeout:g}s "
+            f"(last: {last_error}).\nLog {self.log_path}:\n{_tail(self.log_path)}"
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        try:
+            if process is None or process.poll() is not None:
+                return
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=STOP_TIMEOUT)
+        finally:
+            self._after_stop()
+
+    def restart(self) -> None:
+        """Stop and start again on the same port with the same storage."""
+        self.stop()
+        self.start()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class AlertmanagerProcess(ServerProcess):
     """One real Alertmanager on 127.0.0.1, with its own config, storage and log in `tmpdir`.
 
     HA is off unless `cluster_peers` is given (a list of "host:port" cluster addresses, which
@@ -185,47 +277,11 @@ class AlertmanagerProcess:
             cmd += [f"--cluster.peer={peer}" for peer in self.cluster_peers or ()]
         return cmd
 
-    def start(self) -> AlertmanagerProcess:
-        if self.running:
-            raise RuntimeError(f"{self!r} is already running")
-        self.tmpdir.mkdir(parents=True, exist_ok=True)
-        self.storage_path.mkdir(exist_ok=True)
-        self.config_path.write_text(self.config)
-        with open(self.log_path, "ab") as log:
-            log.write(f"--- starting: {' '.join(self.command())}\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+    kind = "Alertmanager"
+    ready_path = "/api/v2/status"
 
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        last_error = "no attempt"
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                code = None if self.process is None else self.process.returncode
-                raise ServerFailed(
-                    f"Alertmanager {self.version} exited (code {code}) before answering.\n"
-                    f"Log {self.log_path}:\n{_tail(self.log_path)}"
-                )
-            try:
-                response = requests.get(f"{self.url}/api/v2/status", timeout=1)
-                if response.status_code == 200:
-                    return
-                last_error = f"{response.status_code} {response.text[:200]}"
-            except requests.RequestException as e:
-                last_error = str(e)
-            time.sleep(0.1)
-        raise ServerFailed(
-            f"Alertmanager {self.version} did not answer at {self.url} within {timeout:g}s "
-            f"(last: {last_error}).\nLog {self.log_path}:\n{_tail(self.log_path)}"
-        )
+    def _prepare(self) -> None:
+        self.config_path.write_text(self.config)
 
     def wait_for_peers(self, count: int, timeout: float = START_TIMEOUT) -> None:
         """Wait until /api/v2/status lists `count` cluster peers (this node included)."""
@@ -241,33 +297,6 @@ class AlertmanagerProcess:
             f"Alertmanager {self.url} sees {len(peers)} cluster peers, not {count}.\n"
             f"Log {self.log_path}:\n{_tail(self.log_path)}"
         )
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        """SIGTERM (Alertmanager then writes its silences to disk), SIGKILL if it lingers."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
-
-    def restart(self) -> None:
-        """Stop and start again on the same port with the same storage."""
-        self.stop()
-        self.start()
-
-    def __enter__(self) -> AlertmanagerProcess:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # -- raw API helpers, independent of the client under test -----------------------------
 
@@ -399,7 +428,7 @@ def _host_port(url: str) -> tuple[str, str, str]:
     return parts.scheme, f"{parts.hostname}:{parts.port}", parts.path.rstrip("/")
 
 
-class PrometheusProcess:
+class PrometheusProcess(ServerProcess):
     """One real Prometheus on 127.0.0.1, with its own config, rules, TSDB and log in `tmpdir`.
 
     Scrape jobs (every 1s, rules evaluated every 1s):
@@ -518,50 +547,16 @@ class PrometheusProcess:
         if sock is not None:
             sock.close()
 
-    def start(self) -> PrometheusProcess:
-        if self.running:
-            raise RuntimeError(f"{self!r} is already running")
-        self.tmpdir.mkdir(parents=True, exist_ok=True)
-        self.storage_path.mkdir(exist_ok=True)
+    kind = "Prometheus"
+    ready_path = "/-/ready"  # 503 until the TSDB is open
+
+    def _prepare(self) -> None:
         self.config_path.write_text(self.config())
         self.rules_path.write_text(self.rules)
         self._open_hanging_target()
-        with open(self.log_path, "ab") as log:
-            log.write(f"--- starting: {' '.join(self.command())}\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
-        """Wait for GET /-/ready to answer 200 (it answers 503 until the TSDB is open)."""
-        deadline = time.monotonic() + timeout
-        last_error = "no attempt"
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                code = None if self.process is None else self.process.returncode
-                raise ServerFailed(
-                    f"Prometheus {self.version} exited (code {code}) before answering.\n"
-                    f"Log {self.log_path}:\n{_tail(self.log_path)}"
-                )
-            try:
-                response = requests.get(f"{self.url}/-/ready", timeout=1)
-                if response.status_code == 200:
-                    return
-                last_error = f"{response.status_code} {response.text[:200]}"
-            except requests.RequestException as e:
-                last_error = str(e)
-            time.sleep(0.1)
-        raise ServerFailed(
-            f"Prometheus {self.version} was not ready at {self.url} within {timeout:g}s "
-            f"(last: {last_error}).\nLog {self.log_path}:\n{_tail(self.log_path)}"
-        )
+    def _after_stop(self) -> None:
+        self._close_hanging_target()
 
     def wait_for(self, predicate, timeout: float = SETTLE_TIMEOUT, what: str = "a condition"):
         """wait_until(predicate, ...), with this Prometheus's log tail in the failure."""
@@ -589,36 +584,6 @@ class PrometheusProcess:
             )
 
         self.wait_for(settled, timeout, "targets scraped, pools discovered, rules evaluated")
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        """SIGTERM (Prometheus then closes its TSDB cleanly), SIGKILL if it lingers."""
-        process, self.process = self.process, None
-        try:
-            if process is None or process.poll() is not None:
-                return
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT)
-        finally:
-            self._close_hanging_target()
-
-    def restart(self) -> None:
-        """Stop and start again on the same port with the same TSDB."""
-        self.stop()
-        self.start()
-
-    def __enter__(self) -> PrometheusProcess:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # -- raw API helpers, independent of the client under test -----------------------------
 

@@ -4,12 +4,9 @@ Each test makes its own silences and alerts, tagged with a unique `test_id` labe
 the Alertmanager of a version is shared by the whole session.
 """
 
-import socket
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -25,6 +22,7 @@ from alertui.integrations.alertmanager import (
 )
 from alertui.matchers import Matcher
 from tests.servers import AlertmanagerProcess, free_port, make_alert
+from tests.standins import FailingServer, HangingServer
 
 # Alertmanager's prefix for an invalid silence changed in 0.28 (#3898).
 INVALID_SILENCE_PREFIX = {"0.25": "silence invalid: ", "0.28": "invalid silence: "}
@@ -328,86 +326,20 @@ def dead_url() -> str:
     return f"http://127.0.0.1:{free_port()}"  # nothing listens there: connection refused
 
 
-class HangingServer:
-    """Accepts connections and reads requests but never answers.
-
-    A stand-in, because a real Alertmanager cannot be made to hang; it is used only to show
-    what the client does when a peer takes the request and then gives no answer in time.
-    """
-
-    def __init__(self):
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.received = b""
-        self.connections: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self):
-        self.sock.settimeout(0.1)
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections.append(conn)
-            conn.settimeout(0.5)
-            try:
-                self.received += conn.recv(65536)
-            except OSError:
-                pass
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(timeout=2)
-        for conn in self.connections:
-            conn.close()
-        self.sock.close()
-
-
-class FailingHandler(BaseHTTPRequestHandler):
-    """Answers every request with a 500, as a peer with a broken backend would."""
-
-    requests_seen: list[str]
-
-    def _fail(self):
-        self.requests_seen.append(f"{self.command} {self.path}")
-        body = b'"internal error"'
-        self.send_response(500)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_DELETE = _fail
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def hanging_peer():
+    # A stand-in (tests/standins.py): a real Alertmanager cannot be made to hang.
     server = HangingServer()
     yield server
-    server.close()
+    server.stop()
 
 
 @pytest.fixture
 def failing_peer():
     # Also a stand-in: a real Alertmanager answers 5xx only on internal faults.
-    handler = type("Handler", (FailingHandler,), {"requests_seen": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    server.requests_seen = handler.requests_seen
+    server = FailingServer()
     yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=2)
+    server.stop()
 
 
 def test_it_fails_over_from_an_unreachable_peer(alertmanager, tag):

@@ -5,11 +5,10 @@ Every check is on what the pages say (status, banner, error message) and on the 
 never only on internals.
 """
 
+import functools
 import re
-import socket
 import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 
 import pytest
@@ -28,6 +27,7 @@ from alertui.silences.services import Actor, SilenceActionError, SilenceValues
 from alertui.silences.sync import INTENT_GRACE, sync_silences
 from alertui.targets.sync import sync_targets
 from tests.servers import AlertmanagerProcess, free_port, make_alert
+from tests.standins import FailingServer, HangingServer
 
 pytestmark = pytest.mark.django_db
 
@@ -58,72 +58,6 @@ def messages_in(html: str) -> str:
 # servers stand in for it. Everything else in this file talks to real Alertmanager processes.
 
 
-class HangingServer:
-    """Accepts TCP connections and never answers (a wedged Alertmanager or a black-holing
-    proxy): requests to it end by the client's read timeout."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.held: list[socket.socket] = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.held.append(conn)  # kept open, never read, never answered
-
-    def stop(self):
-        self.stopping.set()
-        self.thread.join(timeout=5)
-        for conn in self.held:
-            conn.close()
-        self.sock.close()
-
-
-class _Answers500(BaseHTTPRequestHandler):
-    def _fail(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        body = f'"{STAND_IN_ERROR}"'.encode()  # Alertmanager's API answers errors as a JSON string
-        self.send_response(500)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_DELETE = _fail
-
-    def log_message(self, *args):
-        pass
-
-
-class FailingServer:
-    """Answers every request with 500 and an error message, as an Alertmanager with a broken
-    disk or a failing proxy in front of it would."""
-
-    def __init__(self):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers500)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class ClosedPort:
     def __init__(self):
         self.url = f"http://127.0.0.1:{free_port()}"
@@ -132,7 +66,11 @@ class ClosedPort:
         pass
 
 
-BROKEN = {"down": ClosedPort, "hanging": HangingServer, "error500": FailingServer}
+BROKEN = {
+    "down": ClosedPort,
+    "hanging": HangingServer,
+    "error500": functools.partial(FailingServer, STAND_IN_ERROR),
+}
 # What the banner says about each, from the last failed sync.
 REASON = {
     "down": "cannot connect (connection refused)",

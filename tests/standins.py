@@ -1,0 +1,80 @@
+"""Stand-in servers for what a real Alertmanager or Prometheus cannot be made to do on demand:
+hang after taking a request, or answer 500. Every other test talks to real processes."""
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class HangingServer:
+    """Accepts connections and reads what is sent but never answers (a wedged server or a
+    black-holing proxy): requests to it end by the client's read timeout."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.received = b""
+        self.held: list[socket.socket] = []
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.held.append(conn)  # kept open, never answered
+            conn.settimeout(0.5)
+            try:
+                self.received += conn.recv(65536)
+            except OSError:
+                pass
+
+    def stop(self):
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+class FailingServer:
+    """Answers every request with 500 and `message` as a JSON string, the way Alertmanager's
+    API words its errors; `requests_seen` lists what it was asked."""
+
+    def __init__(self, message: str = "internal error"):
+        seen: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def _fail(self):
+                seen.append(f"{self.command} {self.path}")
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                body = f'"{message}"'.encode()
+                self.send_response(500)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_DELETE = _fail
+
+            def log_message(self, *args):
+                pass
+
+        self.requests_seen = seen
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=2)
