@@ -44,11 +44,16 @@ INSTALLED_APPS = [
     "template_partials",
     "django_filters",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "knox",
     "alertui.accounts",
     "alertui.alerts",
     "alertui.silences",
     "alertui.audit",
     "alertui.targets",
+    "alertui.api",
+    "alertui.notices",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +224,55 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 SILENCE_MAX_DURATION = env_duration_seconds("SILENCE_MAX_DURATION", "30d")
 SILENCE_DEFAULT_DURATION = env_duration_seconds("SILENCE_DEFAULT_DURATION", "2h")
 
+# --- The JSON API (/api/v1/) ------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "alertui.api.auth.ApiTokenAuthentication",
+        # The browser session, so a logged-in person can read the API (CSRF still enforced).
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "alertui.api.schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "alertui.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "alertui.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"user": env_str("API_RATE_LIMIT", "600/minute")},
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "alertui API",
+    "DESCRIPTION": (
+        "Silences, alerts, failing targets and the audit history of alertui. Authenticate "
+        "with a personal API token: `Authorization: Token <token>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Personal API tokens (django-rest-knox): stored hashed, shown once, revocable by their owner.
+KNOX_TOKEN_MODEL = "api.ApiToken"  # swaps out knox's own table
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": None,  # each token gets the expiry its owner chose
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+API_TOKEN_MAX_AGE = env_duration_seconds("API_TOKEN_MAX_AGE", "365d")
+
+# --- Notices (Slack and webhooks) ------------------------------------------------------------
+# Where links in notices point: the address people open alertui at.
+SITE_URL = env_urls("SITE_URL", "http://localhost:8000")[0]
+NOTIFY_SLACK_WEBHOOK_URL = next(iter(env_urls("NOTIFY_SLACK_WEBHOOK_URL")), "")
+NOTIFY_WEBHOOK_URLS = env_urls("NOTIFY_WEBHOOK_URLS")
+NOTIFY_TIMEOUT = env_int("NOTIFY_TIMEOUT", 10, minimum=1)
+NOTIFY_MAX_RETRIES = env_int("NOTIFY_MAX_RETRIES", 6)
+# A reminder is sent this long before a silence that still mutes firing alerts expires.
+NOTIFY_REMINDER_BEFORE = env_duration_seconds("NOTIFY_REMINDER_BEFORE", "15m")
+NOTIFY_REMINDER_INTERVAL = env_duration_seconds("NOTIFY_REMINDER_INTERVAL", "1m")
+
 # --- Celery and Redis ----------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Prefix of the Redis lock keys: two alertui installations sharing one Redis need different ones.
@@ -250,6 +304,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alertui.targets.tasks.sync_targets",
         "schedule": SYNC_TARGETS_INTERVAL,
         "options": {"expires": max(1, SYNC_TARGETS_INTERVAL - 1)},
+    },
+    "remind-expiring-silences": {
+        "task": "alertui.notices.tasks.remind_expiring_silences",
+        "schedule": NOTIFY_REMINDER_INTERVAL,
+        "options": {"expires": max(1, NOTIFY_REMINDER_INTERVAL - 1)},
     },
     "prune-history": {
         "task": "alertui.alerts.tasks.prune_history",

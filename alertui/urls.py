@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from alertui import views
 from alertui.alerts import views as alerts
+from alertui.api import tokens
 from alertui.audit import views as audit
 from alertui.silences import views as silences
 from alertui.targets import views as targets
@@ -14,6 +15,9 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("alertui.api.urls")),
+    path("account/tokens/", tokens.token_list, name="token_list"),
+    path("account/tokens/<str:token_key>/revoke/", tokens.token_revoke, name="token_revoke"),
     path("alerts/", alerts.alert_list, name="alert_list"),
     path("alerts/<str:fingerprint>/history/", alerts.alert_history, name="alert_history"),
     path("targets/", targets.target_list, name="target_list"),

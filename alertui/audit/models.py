@@ -66,6 +66,8 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # Changes made through the API: which of the person's tokens, as "name (key prefix)".
+    api_token = models.CharField(max_length=160, blank=True)
     note = models.TextField(blank=True)
 
     objects = AuditEventQuerySet.as_manager()
@@ -112,6 +114,7 @@ class PendingChange(models.Model):
     before = models.JSONField(null=True, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    api_token = models.CharField(max_length=160, blank=True)
 
     def __str__(self):
         return f"{self.actor_name} {self.action} {self.silence_id or '(new)'}"

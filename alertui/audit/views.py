@@ -25,6 +25,7 @@ CSV_COLUMNS = [
     ("ends_at", "ends at (UTC)"),
     ("comment", "comment"),
     ("remote_addr", "address"),
+    ("api_token", "API token"),
     ("note", "note"),
 ]
 

@@ -38,11 +38,16 @@ Action = AuditEvent.Action
 
 
 class SilenceActionError(Exception):
-    """The change did not happen (or its outcome is unknown); `message` says why, for the user."""
+    """The change did not happen (or its outcome is unknown); `message` says why, for the user.
 
-    def __init__(self, message: str):
+    `reason` lets the API pick a status code: one of REASONS."""
+
+    REASONS = ("refused", "conflict", "not_found", "unavailable", "unknown_outcome", "busy")
+
+    def __init__(self, message: str, reason: str = "refused"):
         super().__init__(message)
         self.message = message
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Actor:
     source: str = AuditEvent.Source.BROWSER
     remote_addr: str | None = None
     request_id: str = ""
+    api_token: str = ""  # the API token's name and key prefix, for changes made through the API
 
     @property
     def name(self) -> str:
@@ -191,7 +197,7 @@ def _one_at_a_time(silence_id: str):
             yield
     except LockBusy:
         raise SilenceActionError(
-            "Someone else is changing this silence right now; try again in a moment."
+            "Someone else is changing this silence right now; try again in a moment.", "busy"
         ) from None
 
 
@@ -202,7 +208,7 @@ def _expire(actor: Actor, silence_id: str) -> Silence:
         mirror(current)
         message = f"This silence had already expired at {current.ends_at:%Y-%m-%d %H:%M:%S} UTC."
         _record_failure(actor, Action.EXPIRED, silence_id, message, current=current)
-        raise SilenceActionError(message)
+        raise SilenceActionError(message, "conflict")
     values = SilenceValues(current.matchers, current.starts_at, current.ends_at, current.comment)
     intent = _intent(actor, Action.EXPIRED, values, silence_id=silence_id, before=snapshot(current))
     _send(intent, lambda: client.expire_silence(silence_id))
@@ -238,10 +244,11 @@ def _current(
     except SilenceNotFound:
         message = "Alertmanager has no such silence (it may have been purged)."
         _record_failure(actor, action, silence_id, message)
-        raise SilenceActionError(message) from None
+        raise SilenceActionError(message, "not_found") from None
     except AlertmanagerError as e:
         _record_failure(actor, action, silence_id, e.message)
-        raise SilenceActionError(f"Alertmanager: {e.message}") from e
+        reason = "unavailable" if isinstance(e, AlertmanagerUnavailable) else "refused"
+        raise SilenceActionError(f"Alertmanager: {e.message}", reason) from e
     if based_on and current.updated_at and current.updated_at > based_on:
         mirror(current)
         message = (
@@ -249,12 +256,12 @@ def _current(
             "and try again."
         )
         _record_failure(actor, action, silence_id, message, current=current)
-        raise SilenceActionError(message)
+        raise SilenceActionError(message, "conflict")
     if current.state == "expired" and action != Action.EXPIRED:
         mirror(current)
         message = "This silence has already expired, so it cannot be changed; recreate it instead."
         _record_failure(actor, action, silence_id, message, current=current)
-        raise SilenceActionError(message)
+        raise SilenceActionError(message, "conflict")
     return current
 
 
@@ -275,6 +282,7 @@ def _intent(actor: Actor, action: str, values: SilenceValues, *, silence_id: str
         before=before,
         remote_addr=actor.remote_addr,
         request_id=actor.request_id,
+        api_token=actor.api_token,
     )
 
 
@@ -286,12 +294,13 @@ def _send(intent: PendingChange, call):
         # it either way.
         raise SilenceActionError(
             f"Alertmanager did not answer in time ({e.message}). alertui will record the "
-            "outcome at its next sync; check the silence list before trying again."
+            "outcome at its next sync; check the silence list before trying again.",
+            "unknown_outcome",
         ) from e
     except AlertmanagerError as e:
         fail_intent(intent, e.message)
         if isinstance(e, AlertmanagerUnavailable):
-            raise SilenceActionError(f"{e.message}. Nothing was changed.") from e
+            raise SilenceActionError(f"{e.message}. Nothing was changed.", "unavailable") from e
         raise SilenceActionError(f"Alertmanager refused: {e.message}") from e
 
 
@@ -342,6 +351,7 @@ def _event_fields(intent: PendingChange) -> dict:
         "before": intent.before,
         "remote_addr": intent.remote_addr,
         "request_id": intent.request_id,
+        "api_token": intent.api_token,
     }
 
 

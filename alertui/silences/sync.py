@@ -183,6 +183,7 @@ def _event(action, at, am: AmSilence, before, intent: PendingChange | None) -> d
             actor_name=intent.actor_name,
             remote_addr=intent.remote_addr,
             request_id=intent.request_id,
+            api_token=intent.api_token,
             previous_silence_id=intent.silence_id if intent.silence_id != am.id else "",
             note="Recorded by the sync job: the request that made this change was interrupted.",
         )

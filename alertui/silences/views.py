@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,29 +24,10 @@ from alertui.silences.forms import (
     matcher_rows,
 )
 from alertui.silences.models import Silence
+from alertui.silences.queries import STATES, filter_silences
 
-STATES = ("active", "pending", "expired")
 PAGE_SIZE = 50
 PREVIEW_LIMIT = 50
-
-
-def _filtered_silences(state: str, query: str):
-    now = timezone.now()
-    silences = Silence.objects.all()
-    if state == "active":
-        silences = silences.filter(starts_at__lte=now, ends_at__gt=now)
-    elif state == "pending":
-        silences = silences.filter(starts_at__gt=now)
-    elif state == "expired":
-        silences = silences.filter(ends_at__lte=now).order_by("-ends_at")
-    for word in query.split():
-        silences = silences.filter(
-            Q(matchers_text__icontains=word)
-            | Q(created_by__icontains=word)
-            | Q(comment__icontains=word)
-            | Q(id__istartswith=word)
-        )
-    return silences
 
 
 def _silenced_counts(silence_ids) -> Counter:
@@ -65,7 +45,7 @@ def silence_list(request):
     if state not in STATES + ("all",):
         state = "active"
     query = request.GET.get("q", "")[:200]
-    page = Paginator(_filtered_silences(state, query), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(filter_silences(state, query), PAGE_SIZE).get_page(request.GET.get("page"))
     counts = _silenced_counts(s.id for s in page)
     for silence in page:
         silence.alert_count = counts.get(silence.id, 0)

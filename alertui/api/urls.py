@@ -1,0 +1,23 @@
+from django.contrib.auth.decorators import login_not_required as api
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from alertui.api import views
+
+# Each view is wrapped in `api` (login_not_required): the API authenticates by itself (token or
+# session) and answers 401/403 in JSON, so the site-wide login redirect must not apply.
+urlpatterns = [
+    path("schema/", api(SpectacularAPIView.as_view()), name="api_schema"),
+    path("silences/", api(views.SilenceList.as_view()), name="api_silences"),
+    path("silences/<str:silence_id>/", api(views.silence_detail), name="api_silence"),
+    path("silences/<str:silence_id>/extend/", api(views.silence_extend), name="api_silence_extend"),
+    path("silences/<str:silence_id>/expire/", api(views.silence_expire), name="api_silence_expire"),
+    path(
+        "silences/<str:silence_id>/history/",
+        api(views.silence_history),
+        name="api_silence_history",
+    ),
+    path("alerts/", api(views.AlertList.as_view()), name="api_alerts"),
+    path("targets/", api(views.FailingTargetList.as_view()), name="api_targets"),
+    path("audit/", api(views.AuditList.as_view()), name="api_audit"),
+]
