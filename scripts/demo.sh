@@ -248,13 +248,14 @@ app_env() {
   export PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT"
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
   export ALLOWED_HOSTS="localhost,127.0.0.1,[::1]"
+  export SITE_URL="http://127.0.0.1:$ALERTUI_PORT"  # links in notices, if any are set up
   # The demo database lives in the state dir, unless a DATABASE_URL was given.
   [[ -n ${DATABASE_URL:-} ]] || export SQLITE_PATH="$STATE/alertui.sqlite3"
   # For running manage.py by hand against the demo: `set -a; . .demo/env; set +a`.
   {
     echo "# Written by scripts/demo.sh: the environment the demo app runs with."
     for var in DEBUG SECURE_COOKIES SECRET_KEY ALERTMANAGER_URL PROMETHEUS_URL REDIS_URL \
-      ALLOWED_HOSTS SQLITE_PATH DATABASE_URL; do
+      ALLOWED_HOSTS SITE_URL SQLITE_PATH DATABASE_URL; do
       # Single quotes: no value here contains one (secrets are URL-safe base64).
       [[ -z ${!var:-} ]] || printf "%s='%s'\n" "$var" "${!var}"
     done
