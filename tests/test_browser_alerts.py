@@ -383,6 +383,45 @@ def test_polling_pauses_while_the_tab_is_hidden(browsing, live_server, silencer,
     assert b.unexpected_errors() == []
 
 
+def test_auto_refresh_can_be_paused_and_resumed(browsing, live_server, silencer, three_alerts, tag):
+    b, page, base = browsing, browsing.page, live_server.url
+    log_in(b, base, "alice")
+    polls = record_polls(page, "request")
+    page.goto(base + filtered(tag))
+    expect(alerts_shown(page)).to_have_count(3, timeout=WAIT)
+    toggle = page.get_by_role("button", name="Pause auto-refresh")
+    expect(page.locator(".refresh-status")).to_have_text(f"Refreshes every {REFRESH_SECONDS} s.")
+    wait_for_polls(page, polls, 1, within=2 * REFRESH_SECONDS + 2)
+
+    toggle.click()
+    resume = page.get_by_role("button", name="Resume auto-refresh")
+    expect(resume).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".refresh-status")).to_have_text("Auto-refresh paused.")
+    page.wait_for_timeout(500)  # a request already on its way may still land
+    polls.clear()
+    page.wait_for_timeout(int(2.5 * REFRESH_SECONDS * 1000))
+    assert polls == [], f"{len(polls)} polls while paused"
+    b.shot("01-paused")
+
+    # Paused stays paused in this tab across a reload, as the person chose.
+    page.reload()
+    expect(page.get_by_role("button", name="Resume auto-refresh")).to_be_visible(timeout=WAIT)
+    page.wait_for_timeout(500)
+    polls.clear()
+    page.wait_for_timeout(int(2.5 * REFRESH_SECONDS * 1000))
+    assert polls == [], f"{len(polls)} polls after reloading a paused page"
+
+    # Resumed: one request at once, then polling as before.
+    resumed_at = time.monotonic()
+    page.get_by_role("button", name="Resume auto-refresh").click()
+    expect(page.get_by_role("button", name="Pause auto-refresh")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    wait_for_polls(page, polls, 2, within=2 * REFRESH_SECONDS + 2)
+    assert polls[0] - resumed_at < 1, "no refresh when resumed"
+    assert b.unexpected_errors() == []
+
+
 def test_slash_focuses_the_filter_box(browsing, live_server, silencer, three_alerts, tag):
     b, page, base = browsing, browsing.page, live_server.url
     log_in(b, base, "alice")

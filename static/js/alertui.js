@@ -77,24 +77,51 @@
     });
   }
 
-  // Auto-refresh of a results area (data-poll seconds): only while the tab is visible, keeping
-  // the open <details>, the scroll position and the filter (taken from the URL).
+  // Auto-refresh of a results area (data-poll seconds): only while the tab is visible and not
+  // paused by the user (WCAG 2.2.2: moving content can be paused), keeping the open
+  // <details>, the scroll position and the filter (taken from the URL).
+  const PAUSE_KEY = "alertui-refresh-paused";
   function setupPolling(results) {
     const seconds = Math.max(2, parseInt(results.dataset.poll, 10) || 10);
     let timer = null;
+    let paused = window.sessionStorage && sessionStorage.getItem(PAUSE_KEY) === "1";
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.id = "refresh-toggle";
+    toggle.className = "link refresh-toggle";
+    const status = document.createElement("span");
+    status.className = "muted refresh-status";
+    status.setAttribute("aria-live", "polite");
+    const bar = document.createElement("p");
+    bar.className = "refresh";
+    bar.append(status, " ", toggle);
+    results.before(bar);
+    function show() {
+      toggle.textContent = paused ? "Resume auto-refresh" : "Pause auto-refresh";
+      toggle.setAttribute("aria-pressed", paused ? "true" : "false");
+      status.textContent = paused ? "Auto-refresh paused." : "Refreshes every " + seconds + " s.";
+    }
     function refresh() {
-      if (document.hidden || !window.htmx) return;
+      if (document.hidden || paused || !window.htmx) return;
       htmx.ajax("GET", window.location.pathname + window.location.search,
         { target: "#results", swap: "outerHTML" });
     }
     function schedule() {
       clearInterval(timer);
-      timer = document.hidden ? null : setInterval(refresh, seconds * 1000);
+      timer = document.hidden || paused ? null : setInterval(refresh, seconds * 1000);
     }
+    toggle.addEventListener("click", function () {
+      paused = !paused;
+      if (window.sessionStorage) sessionStorage.setItem(PAUSE_KEY, paused ? "1" : "0");
+      show();
+      if (!paused) refresh();  // resuming shows the current state at once
+      schedule();
+    });
     document.addEventListener("visibilitychange", function () {
       if (!document.hidden) refresh();  // catch up at once when the tab comes back
       schedule();
     });
+    show();
     schedule();
   }
 
