@@ -1,0 +1,179 @@
+"""Which changes are announced, to where, and one delivery attempt at a time.
+
+The Celery tasks in tasks.py are thin wrappers over these functions, so tests and a shell can
+call them directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from alertui.audit.models import AuditEvent
+from alertui.notices import messages
+from alertui.notices.delivery import NoticeFailed, post_json
+from alertui.notices.models import Delivery, SilenceReminder
+
+log = logging.getLogger(__name__)
+Action = AuditEvent.Action
+
+# "ended" (reached its end time) is left out: nobody did anything, and the reminder already
+# warned about it. Failed attempts changed nothing, so they are not announced either.
+ANNOUNCED = {
+    Action.CREATED,
+    Action.RECREATED,
+    Action.EDITED,
+    Action.REPLACED,
+    Action.EXTENDED,
+    Action.EXPIRED,
+}
+
+
+# A change the sync job found in Alertmanager that was made longer ago than this is history,
+# not news: the first sync of an existing Alertmanager would otherwise announce every silence.
+SYNC_NEWS_WINDOW = timedelta(hours=1)
+
+
+class RetryLater(Exception):
+    """The attempt failed in a way worth retrying; the task schedules the retry."""
+
+
+def enabled() -> bool:
+    return bool(settings.NOTIFY_SLACK_WEBHOOK_URL or settings.NOTIFY_WEBHOOK_URLS)
+
+
+def is_announced(event: AuditEvent, now: datetime | None = None) -> bool:
+    if event.outcome != AuditEvent.Outcome.SUCCEEDED or event.action not in ANNOUNCED:
+        return False
+    now = now or timezone.now()
+    # A silence that had already ended when recorded (the sync job meeting a short silence
+    # made between two syncs) is history, not news; so is an old change the sync job finds.
+    if event.action != Action.EXPIRED and event.ends_at and event.ends_at <= now:
+        return False
+    if event.source == AuditEvent.Source.SYNC and event.at < now - SYNC_NEWS_WINDOW:
+        return False
+    return True
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)  # host and port only: a webhook URL may carry credentials
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+
+def destinations() -> list[tuple[str, str, str]]:
+    """(channel, target, destination shown to operators) for each configured URL."""
+    found = []
+    if settings.NOTIFY_SLACK_WEBHOOK_URL:
+        found.append((Delivery.Channel.SLACK, "slack", "slack"))
+    for index, url in enumerate(settings.NOTIFY_WEBHOOK_URLS):
+        found.append((Delivery.Channel.WEBHOOK, f"webhook:{index}", _host(url)))
+    return found
+
+
+def _url(delivery: Delivery) -> str:
+    """The URL for a delivery, read from the settings now; "" if it is no longer configured."""
+    if delivery.target == "slack":
+        return settings.NOTIFY_SLACK_WEBHOOK_URL
+    urls = settings.NOTIFY_WEBHOOK_URLS
+    index = int(delivery.target.partition(":")[2])
+    if index < len(urls) and _host(urls[index]) == delivery.destination:
+        return urls[index]
+    return ""
+
+
+# -- fan-out ------------------------------------------------------------------------------
+
+
+def announce_event(event_id: int) -> int:
+    """Create one Delivery per destination for a recorded change and queue each; returns how
+    many were queued (0 when run a second time for the same event)."""
+    event = AuditEvent.objects.filter(pk=event_id).first()
+    if event is None or not enabled() or event.action not in ANNOUNCED:
+        return 0
+    if event.outcome != AuditEvent.Outcome.SUCCEEDED:
+        return 0
+    notice = messages.event_notice(event)
+    return _fan_out(notice, event=event)
+
+
+def announce_reminder(reminder: SilenceReminder, notice: dict) -> int:
+    return _fan_out(notice, reminder=reminder)
+
+
+def _fan_out(notice: dict, **owner) -> int:
+    queued = 0
+    with transaction.atomic():
+        for channel, target, destination in destinations():
+            payload = messages.slack_payload(notice) if channel == "slack" else notice
+            delivery, created = Delivery.objects.get_or_create(
+                target=target,
+                **owner,
+                defaults={
+                    "kind": notice["kind"],
+                    "silence_id": notice["silence_id"],
+                    "channel": channel,
+                    "destination": destination,
+                    "payload": payload,
+                },
+            )
+            if created:
+                transaction.on_commit(partial(queue_delivery, delivery.pk), robust=True)
+                queued += 1
+    return queued
+
+
+def queue_delivery(delivery_id: int) -> None:
+    from alertui.notices.tasks import deliver
+
+    try:
+        deliver.delay(delivery_id)
+    except Exception:  # noqa: BLE001 - the broker being down must not break the caller
+        log.exception("could not queue notice delivery %s; it stays pending", delivery_id)
+
+
+# -- one attempt --------------------------------------------------------------------------
+
+
+def attempt(delivery_id: int, *, last_try: bool) -> str:
+    """Send one delivery once; returns its new status, or raises RetryLater."""
+    delivery = Delivery.objects.filter(pk=delivery_id).first()
+    if delivery is None or delivery.status in (Delivery.Status.SENT, Delivery.Status.FAILED):
+        return delivery.status if delivery else "missing"
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
+    delivery.refresh_from_db(fields=["attempts"])
+    url = _url(delivery)
+    try:
+        if not url:
+            raise NoticeFailed("destination no longer configured", retryable=False)
+        post_json(url, delivery.payload)
+    except NoticeFailed as e:
+        retry = e.retryable and not last_try
+        log.warning(
+            "notice %s for silence %s to %s failed (attempt %d, %s): %s",
+            delivery.kind,
+            delivery.silence_id,
+            delivery.destination,
+            delivery.attempts,
+            "will retry" if retry else "giving up",
+            e.message,
+        )
+        status = Delivery.Status.RETRYING if retry else Delivery.Status.FAILED
+        _record(delivery, status, e.message)
+        if retry:
+            raise RetryLater(e.message) from None
+        return status
+    _record(delivery, Delivery.Status.SENT, "", sent_at=timezone.now())
+    return Delivery.Status.SENT
+
+
+def _record(delivery: Delivery, status: str, error: str, **fields) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=status, last_error=error[:1000], updated_at=timezone.now(), **fields
+    )
