@@ -323,6 +323,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": NOTIFY_REMINDER_INTERVAL,
         "options": {"expires": max(1, NOTIFY_REMINDER_INTERVAL - 1)},
     },
+    "requeue-stalled-notices": {
+        "task": "alertui.notices.tasks.requeue_stalled_deliveries",
+        "schedule": 300,
+        "options": {"expires": 299},
+    },
     "prune-history": {
         "task": "alertui.alerts.tasks.prune_history",
         "schedule": PRUNE_INTERVAL,

@@ -823,7 +823,12 @@ def test_it_prunes_only_history_resolved_before_the_retention(settings):
     firing("RecentResolved", timedelta(hours=3), timedelta(minutes=10))
     firing("LongRunning", timedelta(days=10))  # started long ago, still firing
 
-    assert prune_history() == {"alert_history": 2, "target_history": 0}
+    assert prune_history() == {
+        "alert_history": 2,
+        "target_history": 0,
+        "notice_deliveries": 0,
+        "silence_reminders": 0,
+    }
     assert sorted(AlertHistory.objects.values_list("alertname", flat=True)) == [
         "LongRunning",
         "RecentResolved",
@@ -841,12 +846,16 @@ def test_it_prints_what_the_prune_command_deleted(settings):
     )
     out = io.StringIO()
     call_command("prune_history", stdout=out)
-    assert out.getvalue().strip() == "Deleted 1 alert and 0 target history rows."
+    assert out.getvalue().strip() == (
+        "Deleted 1 alert and 0 target history rows, 0 notice deliveries."
+    )
     assert not AlertHistory.objects.exists()
 
     out = io.StringIO()
     call_command("prune_history", stdout=out)
-    assert out.getvalue().strip() == "Deleted 0 alert and 0 target history rows."
+    assert out.getvalue().strip() == (
+        "Deleted 0 alert and 0 target history rows, 0 notice deliveries."
+    )
 
 
 # -- outage banner ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from alertui.audit.models import AuditEvent
@@ -177,3 +177,33 @@ def _record(delivery: Delivery, status: str, error: str, **fields) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(
         status=status, last_error=error[:1000], updated_at=timezone.now(), **fields
     )
+
+
+# -- deliveries the broker lost -----------------------------------------------------------
+
+# A pending delivery older than this was never picked up (the broker was down when it was
+# queued, or lost the message); a retrying one not touched for longer than the longest backoff
+# lost its scheduled retry.
+STALLED_PENDING = timedelta(minutes=5)
+
+
+def requeue_stalled(now: datetime | None = None) -> int:
+    """Queue again the deliveries nobody is working on; returns how many."""
+    from alertui.notices.tasks import BACKOFF_MAX
+
+    now = now or timezone.now()
+    stalled = Delivery.objects.filter(
+        Q(status=Delivery.Status.PENDING, created_at__lt=now - STALLED_PENDING)
+        | Q(
+            status=Delivery.Status.RETRYING,
+            updated_at__lt=now - STALLED_PENDING - timedelta(seconds=BACKOFF_MAX),
+        )
+    )
+    ids = list(stalled.values_list("pk", flat=True)[:1000])
+    for delivery_id in ids:
+        # Touch it first, so the next sweep does not queue it again while it waits.
+        Delivery.objects.filter(pk=delivery_id).update(updated_at=now, created_at=now)
+        queue_delivery(delivery_id)
+    if ids:
+        log.warning("queued %d stalled notice deliveries again", len(ids))
+    return len(ids)

@@ -34,3 +34,8 @@ def deliver(self, delivery_id: int) -> str:
 @shared_task
 def remind_expiring_silences() -> int:
     return reminders.remind_expiring_silences()
+
+
+@shared_task
+def requeue_stalled_deliveries() -> int:
+    return services.requeue_stalled()

@@ -4,11 +4,14 @@ from alertui.alerts.retention import prune_history
 
 
 class Command(BaseCommand):
-    help = "Delete alert and target history older than HISTORY_RETENTION (never the audit)."
+    help = (
+        "Delete alert and target history and notice deliveries older than HISTORY_RETENTION "
+        "(never the audit)."
+    )
 
     def handle(self, *args, **options):
         pruned = prune_history()
         self.stdout.write(
             f"Deleted {pruned['alert_history']} alert and {pruned['target_history']} target "
-            "history rows."
+            f"history rows, {pruned['notice_deliveries']} notice deliveries."
         )
