@@ -98,13 +98,16 @@ ensure_venv() {
   else
     stamp="$venv/.installed" spec="$ROOT"
     # A dev install includes the base one.
-    [[ -e "$venv/.installed-dev" && ! "$ROOT/pyproject.toml" -nt "$venv/.installed-dev" ]] &&
+    [[ -e "$venv/.installed-dev" && ! "$ROOT/pyproject.toml" -nt "$venv/.installed-dev" &&
+      ! "$ROOT/constraints.txt" -nt "$venv/.installed-dev" ]] &&
       stamp="$venv/.installed-dev"
   fi
-  if [[ ! -e "$stamp" || "$ROOT/pyproject.toml" -nt "$stamp" ]]; then
-    log "Installing alertui into .venv (pip install -e '.${spec#"$ROOT"}')"
+  if [[ ! -e "$stamp" || "$ROOT/pyproject.toml" -nt "$stamp" || "$ROOT/constraints.txt" -nt "$stamp" ]]; then
+    log "Installing alertui into .venv (pip install -c constraints.txt -e '.${spec#"$ROOT"}')"
     # Output goes to a log: setuptools' build warnings would bury the messages that matter.
-    "$venv/bin/python" -m pip install --disable-pip-version-check -e "$spec" >"$venv/pip-install.log" 2>&1 || {
+    # constraints.txt pins every package to the versions tested (scripts/lock-dependencies.sh).
+    "$venv/bin/python" -m pip install --disable-pip-version-check -c "$ROOT/constraints.txt" \
+      -e "$spec" >"$venv/pip-install.log" 2>&1 || {
       tail -n 30 "$venv/pip-install.log" >&2
       die "pip install failed (full log: $venv/pip-install.log)"
     }
