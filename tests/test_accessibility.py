@@ -245,6 +245,12 @@ def _targets_page(page, w: World) -> None:
     expect(page.locator("details.pool")).to_have_js_property("open", True, timeout=WAIT)
 
 
+def _create_token(page, w: World) -> None:
+    page.get_by_label("Name").fill("deploy-pipeline")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("status")).to_contain_text("Copy it now", timeout=WAIT)
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -293,6 +299,8 @@ PAGES = [
     Page("silence-edit", lambda w: f"/silences/{w.silence_id}/edit/"),
     Page("audit", lambda w: "/audit/"),
     Page("audit-silence", lambda w: f"/audit/silence/{w.silence_id}/"),
+    Page("api-tokens", lambda w: "/account/tokens/"),
+    Page("api-token-created", lambda w: "/account/tokens/", action=_create_token),
     Page(
         "403",
         lambda w: "/silences/new/",
