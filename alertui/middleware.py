@@ -5,7 +5,9 @@ request carrying one is a mistake or a probe: one clear 400 here beats a databas
 inside a view.
 """
 
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
+
+MESSAGE = "The request contains a NUL character, which alertui does not accept."
 
 
 class RejectNulMiddleware:
@@ -14,9 +16,10 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path or _has_nul(request.GET) or _has_nul_body(request):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": MESSAGE}, status=400)  # as the schema promises
             return HttpResponseBadRequest(
-                '<!doctype html><title>Bad request</title><p class="error">The request contains '
-                "a NUL character, which alertui does not accept.</p>"
+                f'<!doctype html><title>Bad request</title><p class="error">{MESSAGE}</p>'
             )
         return self.get_response(request)
 

@@ -150,6 +150,18 @@ def test_it_explains_a_time_it_cannot_read(viewer_client, history):
     assert rows(response) == []
 
 
+@pytest.mark.regression
+def test_it_reads_any_offset_and_refuses_times_outside_the_calendar(viewer_client, history):
+    # PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows: read as UTC first.
+    response = viewer_client.get("/audit/", {"since": "2025-03-02T08:00+16:30"})
+    assert response.status_code == 200
+    assert rows(response) == ["made with amtool"]  # 2025-03-01T15:30Z and later
+    response = viewer_client.get("/audit/", {"until": "0001-01-01T00:00+01:00"})
+    assert response.status_code == 200
+    assert "Until: That time is out of range." in response.content.decode()
+    assert rows(response) == []
+
+
 def test_it_filters_by_outcome_and_source(viewer_client, history):
     assert rows(viewer_client.get("/audit/", {"outcome": "failed"})) == ["longer please"]
     page = viewer_client.get("/audit/", {"outcome": "failed"}).content.decode()

@@ -31,6 +31,8 @@ class AutoSchema(drf_spectacular.openapi.AutoSchema):
         }
         if "{" in self.path:
             common["404"] = ("No such silence.", error)
+        elif self._is_list_view() and self._get_paginator():
+            common["404"] = ("No such page (`page` past the last one).", error)
         for code, (text, schema) in common.items():
             if code not in bodies:
                 bodies[code] = {

@@ -4,6 +4,7 @@ the services exactly as for the browser."""
 
 from datetime import UTC, datetime
 
+from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -11,7 +12,7 @@ from rest_framework import serializers
 
 from alertui.audit.models import AuditEvent
 from alertui.durations import DurationError, format_duration, parse_duration
-from alertui.matchers import OPERATORS, Matcher
+from alertui.matchers import LABEL_NAME, OPERATORS, Matcher
 from alertui.silences.forms import MAX_MATCHERS
 from alertui.silences.models import Silence
 from alertui.silences.services import SilenceValues
@@ -33,9 +34,28 @@ class TextField(serializers.CharField):
 
 
 class MatcherSerializer(serializers.Serializer):
-    name = TextField(max_length=1000, help_text="Label name.")
+    # The pattern is checked again with the other silence rules; here it also goes into the
+    # schema, so clients (and schemathesis) know what a label name may be.
+    name = TextField(
+        max_length=1000,
+        help_text="Label name: letters, digits and underscores, not starting with a digit.",
+        validators=[
+            RegexValidator(
+                LABEL_NAME.pattern,
+                "Not a label name: use letters, digits and underscores, not starting with a digit.",
+            )
+        ],
+    )
     op = serializers.ChoiceField(choices=OPERATORS, default="=", help_text="=, !=, =~ or !~")
     value = TextField(max_length=10000, allow_blank=True, trim_whitespace=False)
+
+    def validate(self, data):
+        # In a PATCH, DRF makes nested fields optional and skips their defaults too; a matcher
+        # is still always whole.
+        missing = [f for f in ("name", "value") if f not in data]
+        if missing:
+            raise serializers.ValidationError({f: ["This field is required."] for f in missing})
+        return {"op": "=", **data}
 
     def to_representation(self, instance):
         name, op, value = instance
@@ -77,7 +97,14 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-@extend_schema_field({"type": "string", "maxLength": 40, "example": "2h"})
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 40,
+        "pattern": r"^\s*(?:[0-9]+(?:\.[0-9]+)?\s*[wdhmsWDHMS]\s*)+$",
+        "example": "2h",
+    }
+)
 class DurationField(serializers.Field):
     """ "90m", "2h", "1d 4h", "1w", as a timedelta."""
 

@@ -60,19 +60,25 @@ def _respond(request, silence: Silence, code=status.HTTP_200_OK) -> Response:
 # -- silences ----------------------------------------------------------------------------------
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "state", OpenApiTypes.STR, enum=[*STATES, "all"], description="Default: active."
-        ),
-        OpenApiParameter("q", OpenApiTypes.STR, description="Words in matchers, creator, comment."),
-    ]
-)
 class SilenceList(generics.ListAPIView):
     """Silences alertui knows, as on the silences page."""
 
     serializer_class = api.SilenceSerializer
     permission_classes = [IsAuthenticated, CanChangeSilences]
+
+    # The filters on `get` only: on the class they would be documented for `post` too.
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "state", OpenApiTypes.STR, enum=[*STATES, "all"], description="Default: active."
+            ),
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, description="Words in matchers, creator, comment."
+            ),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         state = self.request.query_params.get("state", "active")
@@ -110,6 +116,13 @@ def silence_detail(request, silence_id):
     silence = _silence(silence_id)
     if request.method == "GET":
         return _respond(request, silence)
+    if silence.current_state == "expired":
+        # As on the edit page: an expired silence is recreated, not edited. Checked before the
+        # fields, whose defaults (the old end) could only fail with a misleading message.
+        raise services.SilenceActionError(
+            "This silence has already expired, so it cannot be changed; recreate it instead.",
+            "conflict",
+        )
     data = api.SilenceWriteSerializer(data=request.data, partial=True)
     data.is_valid(raise_exception=True)
     changed = services.edit_silence(

@@ -1,8 +1,28 @@
+from datetime import UTC
+
 import django_filters
 from django import forms
 from django.db.models import Q
 
 from alertui.audit.models import AuditEvent
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """A time with any offset, as UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO 8601
+    (and Python) allow, and a time near the calendar's ends may not exist in UTC at all."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("That time is out of range.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class AuditFilter(django_filters.FilterSet):
@@ -16,8 +36,8 @@ class AuditFilter(django_filters.FilterSet):
     outcome = django_filters.ChoiceFilter(choices=AuditEvent.Outcome.choices, empty_label="any")
     source = django_filters.ChoiceFilter(choices=AuditEvent.Source.choices, empty_label="any")
     text = django_filters.CharFilter(method="filter_text", label="Matcher, label or comment text")
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", label="From")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt", label="Until")
+    since = UtcIsoDateTimeFilter(field_name="at", lookup_expr="gte", label="From")
+    until = UtcIsoDateTimeFilter(field_name="at", lookup_expr="lt", label="Until")
 
     class Meta:
         model = AuditEvent
