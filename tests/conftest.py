@@ -49,6 +49,27 @@ def am_settings(settings, alertmanager):
 
 
 @pytest.fixture
+def am(settings, alertmanager_025, redis_db):
+    """The shared Alertmanager 0.25 with alertui pointing at it, and Redis for the locks."""
+    settings.ALERTMANAGER_URLS = [alertmanager_025.url]
+    settings.ALERTMANAGER_EXTERNAL_URL = alertmanager_025.url
+    return alertmanager_025
+
+
+@pytest.fixture
+def fresh_snapshot(monkeypatch):
+    """Forget the web side's cached alert snapshot.
+
+    The cache is keyed by SourceStatus.version, a counter that restarts when the database is
+    emptied between tests: without this, a test whose sync reaches the version an earlier test
+    had would be served that test's alerts.
+    """
+    from alertui.alerts import snapshot
+
+    monkeypatch.setattr(snapshot, "_cache", (object(), []))
+
+
+@pytest.fixture
 def redis_db(settings):
     """settings.REDIS_URL on a test database (15) of the configured Redis, emptied first."""
     base = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")

@@ -22,7 +22,7 @@ from axe_playwright_python.base import AXE_SCRIPT
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests import test_browser, test_browser_alerts
+from tests import test_browser
 from tests.servers import make_alert
 from tests.test_browser import WAIT
 from tests.test_browser_alerts import log_in, my_alerts, sync_until
@@ -31,7 +31,6 @@ from tests.test_browser_alerts import log_in, my_alerts, sync_until
 async_unsafe_allowed = test_browser.async_unsafe_allowed
 chromium = test_browser.chromium
 browsing = test_browser.browsing
-fresh_snapshot = test_browser_alerts.fresh_snapshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

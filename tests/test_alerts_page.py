@@ -28,28 +28,11 @@ from alertui.matchers import Matcher
 from alertui.silences.services import Actor, SilenceValues, create_silence
 from tests.servers import MINIMAL_CONFIG, AlertmanagerProcess, free_port, make_alert, wait_until
 
-pytestmark = pytest.mark.django_db
+# Every test here reads the alert snapshot: never one cached by an earlier test.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
 
 
 # -- fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def fresh_snapshot(monkeypatch):
-    """Forget the web side's cached snapshot: it is keyed by SourceStatus.version, a counter
-    that restarts when the test database is emptied, so a test reaching the version an earlier
-    test had would otherwise be served that test's alerts."""
-    from alertui.alerts import snapshot
-
-    monkeypatch.setattr(snapshot, "_cache", (object(), []))
-
-
-@pytest.fixture
-def am(settings, alertmanager_025, redis_db):
-    """The shared Alertmanager 0.25, with alertui's settings pointing at it."""
-    settings.ALERTMANAGER_URLS = [alertmanager_025.url]
-    settings.ALERTMANAGER_EXTERNAL_URL = alertmanager_025.url
-    return alertmanager_025
 
 
 def sync(timeout: float = 20):

@@ -20,7 +20,8 @@ from alertui.silences.models import Silence
 from alertui.targets.sync import sync_targets
 from tests.servers import free_port, make_alert, wait_until
 
-pytestmark = pytest.mark.django_db
+# Every test here reads the alert snapshot: never one cached by an earlier test.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
 
 SILENCES = "/api/v1/silences/"
 UNKNOWN_ID = "8d0b6a3c-1111-4222-8333-944455556666"
@@ -28,23 +29,6 @@ OMIT = object()  # body(tag, duration=OMIT): leave the field out
 
 
 # -- fixtures and helpers ----------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def fresh_snapshot(monkeypatch):
-    """Forget the web side's cached alert snapshot: it is keyed by a version counter that
-    restarts with each test's database (see tests/test_alerts_page.py)."""
-    from alertui.alerts import snapshot
-
-    monkeypatch.setattr(snapshot, "_cache", (object(), []))
-
-
-@pytest.fixture
-def am(settings, alertmanager_025, redis_db):
-    """The shared Alertmanager 0.25, with alertui pointing at it (and Redis for the locks)."""
-    settings.ALERTMANAGER_URLS = [alertmanager_025.url]
-    settings.ALERTMANAGER_EXTERNAL_URL = alertmanager_025.url
-    return alertmanager_025
 
 
 def token_client(user, name="deploy-pipeline", expiry=timedelta(days=30)):

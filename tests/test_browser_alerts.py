@@ -63,19 +63,6 @@ def active_count() -> int:
 
 
 @pytest.fixture
-def fresh_snapshot(monkeypatch):
-    """Forget the web side's cached alert snapshot.
-
-    The cache is keyed by SourceStatus.version, a counter that restarts when the database is
-    emptied between tests: without this, a test whose sync reaches the version an earlier test
-    had would be served that test's alerts.
-    """
-    from alertui.alerts import snapshot
-
-    monkeypatch.setattr(snapshot, "_cache", (object(), []))
-
-
-@pytest.fixture
 def three_alerts(settings, alertmanager_025, redis_db, fresh_snapshot, tag):
     """HighErrorRate (critical, job api) and DiskFull (warning, job node) on b and c.
 

@@ -29,7 +29,8 @@ from alertui.targets.sync import sync_targets
 from tests.servers import AlertmanagerProcess, free_port, make_alert
 from tests.standins import FailingServer, HangingServer
 
-pytestmark = pytest.mark.django_db
+# Every test here reads the alert snapshot: never one cached by an earlier test.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
 
 ROLE_ALERT = re.compile(r'<(\w+)[^>]*\brole="alert"[^>]*>(.*?)</\1>', re.S)
 MESSAGES = re.compile(r'<ul class="messages" role="status">(.*?)</ul>', re.S)
@@ -80,22 +81,6 @@ REASON = {
 
 
 # -- a known good state -----------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def fresh_snapshot(monkeypatch):
-    """Forget the web side's cached alert snapshot: it is keyed by SourceStatus.version, which
-    restarts with each test's empty database (as in tests/test_alerts_page.py)."""
-    from alertui.alerts import snapshot
-
-    monkeypatch.setattr(snapshot, "_cache", (object(), []))
-
-
-@pytest.fixture
-def am(settings, alertmanager_025, redis_db):
-    settings.ALERTMANAGER_URLS = [alertmanager_025.url]
-    settings.ALERTMANAGER_EXTERNAL_URL = alertmanager_025.url
-    return alertmanager_025
 
 
 def silence_values(tag, alertname="DrillSilenced", comment=None) -> SilenceValues:

@@ -40,7 +40,8 @@ from alertui.silences.sync import sync_silences
 from tests.servers import make_alert
 from tests.test_failures import synced
 
-pytestmark = pytest.mark.django_db
+# Every test here reads the alert snapshot: never one cached by an earlier test.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
 
 ON_POSTGRESQL = "postgresql" in django_settings.DATABASES["default"]["ENGINE"]
 FUZZ = settings(
@@ -48,15 +49,6 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_snapshot(monkeypatch):
-    """Forget the web side's cached alert snapshot: it is keyed by SourceStatus.version, which
-    restarts with each test's empty database (as in tests/test_alerts_page.py)."""
-    from alertui.alerts import snapshot
-
-    monkeypatch.setattr(snapshot, "_cache", (object(), []))
 
 
 # -- text that tends to break things --------------------------------------------------------
@@ -246,10 +238,9 @@ def _overflows(data: dict) -> bool:
 
 
 @pytest.fixture
-def am(settings, alertmanager_025, redis_db):
-    settings.ALERTMANAGER_URLS = [alertmanager_025.url]
-    settings.ALERTMANAGER_EXTERNAL_URL = alertmanager_025.url
-    return AlertmanagerClient([alertmanager_025.url])
+def am(am):
+    """Here, a client of the shared Alertmanager (conftest's `am`), to clean up after a case."""
+    return AlertmanagerClient([am.url])
 
 
 VALID_ROWS = st.lists(

@@ -104,12 +104,6 @@ def notify(settings, receiver, redis_db):
     return settings
 
 
-@pytest.fixture
-def am(settings, alertmanager_025):
-    settings.ALERTMANAGER_URLS = [alertmanager_025.url]
-    return alertmanager_025
-
-
 def values(tag, *, minutes=120, comment="deploying the api", extra=(), starts_at=None):
     now = timezone.now()
     matchers = (Matcher("alertname", "=", "HighErrorRate"), Matcher("test", "=", tag), *extra)

@@ -23,13 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"  # tests/conftest.py's users
 
 
-@pytest.fixture
-def am(settings, alertmanager_025):
-    settings.ALERTMANAGER_URLS = [alertmanager_025.url]
-    settings.ALERTMANAGER_EXTERNAL_URL = alertmanager_025.url
-    return alertmanager_025
-
-
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 

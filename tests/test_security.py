@@ -38,21 +38,13 @@ from alertui.targets.sync import sync_targets
 from tests.servers import AlertmanagerProcess, make_alert
 from tests.test_failures import synced as synced_once
 
-pytestmark = pytest.mark.django_db
+# Every test here reads the alert snapshot: never one cached by an earlier test.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"  # tests/conftest.py's users
 HUGE = 200 * 1024
 MAX_PAGE = 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def fresh_snapshot(monkeypatch):
-    """Forget the web side's cached alert snapshot: it is keyed by SourceStatus.version, which
-    restarts with each test's empty database (as in tests/test_alerts_page.py)."""
-    from alertui.alerts import snapshot
-
-    monkeypatch.setattr(snapshot, "_cache", (object(), []))
 
 
 # -- hostile data, through a real Alertmanager ------------------------------------------------

@@ -20,13 +20,6 @@ NEW = "/silences/new/"
 PREVIEW = "/silences/preview/"
 
 
-@pytest.fixture
-def am(settings, alertmanager_025):
-    settings.ALERTMANAGER_URLS = [alertmanager_025.url]
-    settings.ALERTMANAGER_EXTERNAL_URL = alertmanager_025.url
-    return alertmanager_025
-
-
 def form(tag, rows=None, **fields):
     """POST data of the form: matcher rows (default: test_id="<tag>"), 2h, a comment, UTC."""
     rows = [("test_id", "=", tag)] if rows is None else rows

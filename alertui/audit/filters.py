@@ -26,8 +26,9 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class AuditFilter(django_filters.FilterSet):
+    # Bounded: a name is at most 255 characters, and SQLite refuses LIKE patterns over 50 kB.
     person = django_filters.CharFilter(
-        field_name="actor_name", lookup_expr="icontains", label="Person"
+        field_name="actor_name", lookup_expr="icontains", label="Person", max_length=255
     )
     # distinct=False: no join can repeat a row here, and DISTINCT makes PostgreSQL sort them all.
     action = django_filters.MultipleChoiceFilter(
@@ -35,7 +36,9 @@ class AuditFilter(django_filters.FilterSet):
     )
     outcome = django_filters.ChoiceFilter(choices=AuditEvent.Outcome.choices, empty_label="any")
     source = django_filters.ChoiceFilter(choices=AuditEvent.Source.choices, empty_label="any")
-    text = django_filters.CharFilter(method="filter_text", label="Matcher, label or comment text")
+    text = django_filters.CharFilter(
+        method="filter_text", label="Matcher, label or comment text", max_length=1000
+    )
     since = UtcIsoDateTimeFilter(field_name="at", lookup_expr="gte", label="From")
     until = UtcIsoDateTimeFilter(field_name="at", lookup_expr="lt", label="Until")
 
