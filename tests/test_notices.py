@@ -184,6 +184,10 @@ def test_it_sends_one_notice_of_the_right_kind_per_change(am, notify, receiver, 
     assert 'job="api"' in swapped["matchers"]
     assert "*alice* expired" in slack_text(receiver.slack()[4])
     assert "*Ended:*" in slack_text(receiver.slack()[4])
+    ended = expired["ends_at"].replace("T", " ")[:16]
+    assert receiver.slack()[4]["text"].startswith("alice expired silence ")
+    assert f" at {ended} UTC: " in receiver.slack()[4]["text"]
+    assert f" until {edited['ends_at'].replace('T', ' ')[:16]} UTC: " in receiver.slack()[2]["text"]
 
 
 def test_it_escapes_slack_markup_typed_into_labels_and_comments(

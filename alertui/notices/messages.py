@@ -165,12 +165,14 @@ def _fallback(notice: dict) -> str:
     actor = clip(notice["actor"] or "someone", 100)
     matchers = clip(", ".join(notice["matchers"]), MAX_MATCHER)
     end = _when_plain(notice["ends_at"])
+    # An expired silence ended at ends_at; any other runs until then.
+    when = f"at {end}" if kind == "expired" else f"until {end}"
     if kind == "reminder":
         text = f"Silence {matchers} by {actor} ends {end} and still mutes firing alerts"
     elif notice["source"] == Source.SYNC:
-        text = f"Silence {matchers} was {_VERBS.get(kind, kind)} outside alertui, until {end}"
+        text = f"Silence {matchers} was {_VERBS.get(kind, kind)} outside alertui, {when}"
     else:
-        text = f"{actor} {_VERBS.get(kind, kind)} silence {matchers} until {end}"
+        text = f"{actor} {_VERBS.get(kind, kind)} silence {matchers} {when}"
     return escape(f"{text}: {clip(notice['comment'], 150)}")
 
 
