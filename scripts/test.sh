@@ -4,7 +4,8 @@
 #
 # Uses PostgreSQL when DATABASE_URL is set (as .ci/run does), else SQLite. Needs Redis at
 # REDIS_URL (default 127.0.0.1:6379), started here for the run if it is on loopback and down.
-# System packages are not installed here; .ci/run does that on a fresh machine.
+# On a fresh Debian or Ubuntu machine it installs the system packages that are missing (as
+# root or with sudo; apt is not touched when nothing is missing).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,16 +13,19 @@ cd "$ROOT"
 # shellcheck source=scripts/demo/lib.sh
 . scripts/demo/lib.sh
 
-missing=$(python_packages_needed)
-[[ -z $missing ]] || die "missing Debian packages: $missing (apt-get install $missing, or run .ci/run)"
+# shellcheck disable=SC2046 # a list of package names
+apt_install $(test_packages_needed)
 ensure_venv dev
 export PATH="$ROOT/.venv/bin:$PATH"
 
-# Alertmanager/Prometheus from trixie and sid for the version-matrix tests (tests/servers.py
-# reads the same variable). Cached: after the first run this does no network access.
+# Debian bookworm's, trixie's and sid's Alertmanager/Prometheus for the version-matrix tests
+# (tests/servers.py reads the same variable). Cached: after the first run, no network access.
 export ALERTUI_BIN_CACHE=${ALERTUI_BIN_CACHE:-$HOME/.cache/alertui/bin}
-log "Newer Alertmanager/Prometheus builds in $ALERTUI_BIN_CACHE"
+log "Alertmanager/Prometheus builds in $ALERTUI_BIN_CACHE"
 scripts/fetch-upstream-versions.sh "$ALERTUI_BIN_CACHE"
+# amtool and promtool for scripts/lint-deploy.sh, unless the machine has its own: the oldest
+# versions under test, which know the fewest config fields.
+export PATH="$PATH:$ALERTUI_BIN_CACHE/bookworm/usr/bin"
 
 log "ruff format --check"
 ruff format --check .
@@ -56,8 +60,6 @@ if [[ $redis_url =~ ^redis://(127\.0\.0\.1|localhost)(:([0-9]+))?(/|$) ]]; then
     retry 20 0.25 redis_ping "$redis_port" || die "Redis did not start: $(tail -n 5 "$redis_dir/redis.log")"
   fi
 fi
-
-[[ -x /usr/bin/chromium ]] || warn "no /usr/bin/chromium: the browser tests will fail (apt-get install chromium)"
 
 log "pytest $*"
 rc=0

@@ -15,9 +15,14 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 
-from tests.servers import ALERTMANAGER_VERSIONS, AlertmanagerProcess
+from tests.servers import ALERTMANAGER_VERSIONS, AlertmanagerProcess, binaries_report
 
 REDIS_TEST_DB = 15
+
+
+def pytest_report_header(config):
+    """Which Alertmanager and Prometheus binaries this run uses, as each reports itself."""
+    return ["servers under test (tests/servers.py):", *(f"  {line}" for line in binaries_report())]
 
 
 def _start(version: str, tmp_path_factory) -> AlertmanagerProcess:

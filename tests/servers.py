@@ -1,17 +1,20 @@
 """Start real Alertmanager and Prometheus processes for tests.
 
-Versions under test:
-- Alertmanager 0.25 and Prometheus 2.42 come from Debian bookworm, installed in /usr/bin.
-- Alertmanager 0.28 / Prometheus 2.53 (trixie) and Alertmanager 0.33 / Prometheus 3.5 (sid) are
-  unpacked by scripts/fetch-upstream-versions.sh into $ALERTUI_BIN_CACHE
-  (default ~/.cache/alertui/bin). A missing binary is an error, not a skip: CI must fetch them.
+Versions under test, each Debian's build of one suite, unpacked by
+scripts/fetch-upstream-versions.sh into $ALERTUI_BIN_CACHE/<suite> (default
+~/.cache/alertui/bin), the same on every host whatever it has installed:
+- Alertmanager 0.25 / Prometheus 2.42 (bookworm), 0.28 / 2.53 (trixie), 0.33 / 3.5 (sid).
+A missing binary, or one that reports another version, is an error, not a skip: CI must fetch
+them. The pytest header lists each binary with its own --version line (binaries_report()).
 
 Every HTTP call made here has a timeout, so a stuck server fails a test instead of hanging it.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -68,18 +71,48 @@ def bin_cache() -> Path:
     return Path(os.environ.get("ALERTUI_BIN_CACHE") or Path.home() / ".cache/alertui/bin")
 
 
+@functools.cache
+def _version_line(path: Path) -> str:
+    """The first line `path --version` prints, e.g. "alertmanager, version 0.25.0 (...)"."""
+    try:
+        done = subprocess.run(
+            [str(path), "--version"], capture_output=True, text=True, timeout=HTTP_TIMEOUT
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"(does not run: {e})"
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return lines[0] if lines else f"(printed nothing; exit code {done.returncode})"
+
+
 def _binary(kind: str, sources: dict[str, tuple[str, str]], version: str) -> Path:
     if version not in sources:
         raise ValueError(f"unknown {kind} version {version!r}; known: {', '.join(sources)}")
     suite, relative = sources[version]
-    path = Path("/") / relative if suite == "bookworm" else bin_cache() / suite / relative
+    path = bin_cache() / suite / relative
+    fetch = f"run {FETCH_SCRIPT} (it unpacks Debian {suite}'s build into {bin_cache()})"
     if not (path.is_file() and os.access(path, os.X_OK)):
-        if suite == "bookworm":
-            hint = f"install the Debian package ({Path(relative).name})"
-        else:
-            hint = f"run {FETCH_SCRIPT} (it unpacks Debian {suite}'s build into {bin_cache()})"
-        raise BinaryMissing(f"{kind} {version} not found at {path}: {hint}")
+        raise BinaryMissing(f"{kind} {version} not found at {path}: {fetch}")
+    reported = _version_line(path)
+    if not re.search(rf"\bversion {re.escape(version)}\.", reported):
+        raise BinaryMissing(
+            f"{kind} at {path} should be {version} (Debian {suite}) but reports: {reported}. "
+            f"If Debian {suite} moved on, the version matrix in tests/servers.py must follow."
+        )
     return path
+
+
+def binaries_report() -> list[str]:
+    """One line per version under test: the binary used and what it says it is."""
+    lines = []
+    for kind, sources in (
+        ("Alertmanager", _ALERTMANAGER_SOURCES),
+        ("Prometheus", _PROMETHEUS_SOURCES),
+    ):
+        for version, (suite, relative) in sources.items():
+            path = bin_cache() / suite / relative
+            said = _version_line(path) if path.is_file() else f"missing: run {FETCH_SCRIPT}"
+            lines.append(f"{kind} {version} ({suite}): {path}: {said}")
+    return lines
 
 
 def alertmanager_binary(version: str) -> Path:

@@ -26,6 +26,9 @@ apt_install() {
   (($#)) || return 0
   command -v apt-get >/dev/null || die "missing packages ($*) and no apt-get to install them"
   log "Installing with apt: $*"
+  # Finish what an interrupted earlier install left unconfigured (apt refuses to go on
+  # otherwise); a no-op when nothing was interrupted.
+  as_root env DEBIAN_FRONTEND=noninteractive dpkg --configure -a
   # A failing update (one broken third-party repo) need not stop the install: warn and try.
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
     warn "apt-get update failed; trying the install with the package lists there are"
@@ -88,8 +91,9 @@ ensure_venv() {
   local extra=${1:-} venv="$ROOT/.venv" stamp spec
   "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
     die "$PYTHON is $("$PYTHON" -V 2>&1); alertui needs Python 3.11+ (set PYTHON=python3.x)"
-  if [[ -e "$venv" ]] && ! "$venv/bin/python" -c '' 2>/dev/null; then
-    warn "$venv is broken (moved or Python upgraded?); recreating it"
+  # `import pip`: a venv whose creation was interrupted has a python but no pip yet.
+  if [[ -e "$venv" ]] && ! "$venv/bin/python" -c 'import pip' 2>/dev/null; then
+    warn "$venv is broken (moved, Python upgraded, or its creation interrupted); recreating it"
     rm -rf "$venv"
   fi
   [[ -x "$venv/bin/python" ]] || { log "Creating $venv" && "$PYTHON" -m venv "$venv"; }
@@ -113,4 +117,49 @@ ensure_venv() {
     }
     touch "$stamp"
   fi
+}
+
+# Apt packages that scripts/test.sh needs beyond a Python venv: Redis for the tests, Chromium
+# for the browser tests, docker-compose for scripts/lint-deploy.sh (`config` only, no engine).
+# Alertmanager and Prometheus come from scripts/fetch-upstream-versions.sh, not from apt.
+test_packages_needed() {
+  python_packages_needed
+  command -v redis-server >/dev/null || redis_ping 6379 || echo redis-server
+  [[ -x /usr/bin/chromium ]] || echo chromium
+  command -v docker-compose >/dev/null || echo docker-compose
+}
+
+# The Debian mirror that this machine's apt sources name, or $DEBIAN_MIRROR when set. apt
+# itself reads the sources (deb822 *.sources and one-line *.list files alike; `--print-uris`
+# downloads nothing). A source counts when the Release file apt last downloaded for it says
+# "Origin: Debian" and "Label: Debian" (not debian-security, Ubuntu or a third-party
+# repository); where apt has downloaded none (container images delete the lists), a source of
+# this Debian release's own suite, or of sid, counts.
+debian_mirror() {
+  if [[ -n ${DEBIAN_MIRROR:-} ]]; then
+    echo "${DEBIAN_MIRROR%/}"
+    return
+  fi
+  local lists sources url file suite id="" codename=""
+  lists=$(eval "$(apt-config shell D Dir::State::Lists/d)" && echo "${D:-/var/lib/apt/lists}")
+  # Lines such as: 'http://mirror/debian/dists/trixie/InRelease' mirror_debian_dists_trixie_InRelease 0
+  sources=$(apt-get --print-uris update 2>/dev/null | sed -n "s|^'\(.*\)/dists/\([^ ]*\)/InRelease' \([^ ]*\) .*|\1 \2 \3|p")
+  while read -r url suite file; do
+    for file in "$lists/$file" "$lists/${file%InRelease}Release"; do
+      if [[ -f $file ]] && grep -qx 'Origin: Debian' "$file" && grep -qx 'Label: Debian' "$file"; then
+        echo "$url"
+        return
+      fi
+    done
+  done <<<"$sources"
+  if [[ -r /etc/os-release ]]; then
+    id=$(sed -n 's/^ID=//p' /etc/os-release) codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+  fi
+  while read -r url suite file; do
+    if [[ $id == debian && -n $url && ($suite == "$codename" || $suite == sid || $suite == unstable) ]]; then
+      echo "$url"
+      return
+    fi
+  done <<<"$sources"
+  die "no Debian mirror in this machine's apt sources (/etc/apt/sources.list*): set DEBIAN_MIRROR to one, e.g. DEBIAN_MIRROR=http://<your Debian mirror>/debian"
 }
