@@ -188,7 +188,7 @@ in_root() {
     REQUESTS_CA_BUNDLE PIP_CERT CURL_CA_BUNDLE; do
     [[ -z ${!var:-} ]] || vars+=("$var=${!var}")
   done
-  nsenter --target "$INIT_PID" --mount --pid --net --root -- \
+  nsenter --target "$INIT_PID" --mount --pid --net --root --wd -- \
     /usr/bin/env -i "${vars[@]}" /bin/bash -c "cd /root/alertui && $1"
 }
 
@@ -208,7 +208,9 @@ step() {
   STEP_LOG=$log
   log "[$SUITE] $name: $command (log: $log)"
   start=$(date +%s)
-  in_root "timeout -k 30 $limit $command" >"$log" 2>&1 </dev/null || rc=$?
+  # In the background, so that a signal to this script ends the check at once (see the traps).
+  in_root "timeout -k 30 $limit $command" >"$log" 2>&1 </dev/null &
+  wait $! || rc=$?
   seconds=$(($(date +%s) - start))
   # pytest's closing line, when the step ran pytest; else the last line of output.
   result=$(grep -E '^=+ .*[0-9]+ (passed|failed|error|errors)\b.* in [0-9.]+s' "$log" | tail -n 1 | tr -d '=' | xargs) || true
@@ -227,6 +229,7 @@ rm -f "$LOGS"/*.log
 # A check killed midway may have left its namespace and rules: clear them first.
 netns_down
 trap stop_machine EXIT
+trap 'exit 130' INT TERM
 started=$(date +%s)
 build_root
 debootstrap_seconds=$(($(date +%s) - started))
