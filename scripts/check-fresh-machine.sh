@@ -204,7 +204,7 @@ test_log=
 step() {
   local name=$1 limit=$2 command=$3 log start rc=0 seconds result
   step_no=$((step_no + 1))
-  log=$LOGS/$(printf '%02d-%s' "$step_no" "${name%% *}").log
+  log=$LOGS/$(printf '%02d-%s' "$step_no" "${name%% *}" | tr -c 'a-z0-9.\n-' '-').log
   STEP_LOG=$log
   log "[$SUITE] $name: $command (log: $log)"
   start=$(date +%s)
@@ -250,7 +250,7 @@ done
 {
   echo "versions under test (pytest header of the last test.sh):"
   grep -E '^  (Alertmanager|Prometheus) [0-9.]+ \(' "$test_log" || echo "  (none found)"
-  echo "demo ran: $(grep -h -E 'Starting (Alertmanager|Prometheus) ' "$LOGS"/01-demo.sh.log | sed 's/.*Starting //; s/ on .*//' | paste -sd ',')"
+  echo "demo ran: $(grep -h -E 'Starting (Alertmanager|Prometheus) ' "$LOGS/01-demo.sh.log" | sed 's/.*Starting //; s/ on .*//' | paste -sd ',')"
   echo "python: $(in_root 'python3 -V'); total $(($(date +%s) - started))s; $failed step(s) failed"
 } | tee -a "$REPORT"
 log "report: $REPORT"

@@ -44,8 +44,11 @@ for suite in bookworm trixie sid; do
   echo "deb [signed-by=$keyring] $mirror $suite main" >"$work/sources.list"
   # Check-Valid-Until=false: mirrors (and snapshots) may serve a sid Release file past its
   # Valid-Until date; the signature is still checked. Sandbox::User=root: the private lists
-  # folder is not readable by _apt.
+  # folder is not readable by _apt. An empty dpkg status: else a newer version installed here
+  # (trixie's, on a trixie machine) would be the candidate, and not found in bookworm's lists.
+  : >"$work/status"
   apt_opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=-"
+    -o "Dir::State::status=$work/status"
     -o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/debs" -o "APT::Get::List-Cleanup=0"
     -o "Acquire::Check-Valid-Until=false" -o "APT::Sandbox::User=root")
   apt-get "${apt_opts[@]}" update -qq

@@ -152,8 +152,9 @@ debian_mirror() {
       fi
     done
   done <<<"$sources"
-  if [[ -r /etc/os-release ]]; then
-    id=$(sed -n 's/^ID=//p' /etc/os-release) codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+  local os_release=${OS_RELEASE:-/etc/os-release}
+  if [[ -r $os_release ]]; then
+    id=$(sed -n 's/^ID=//p' "$os_release") codename=$(sed -n 's/^VERSION_CODENAME=//p' "$os_release")
   fi
   while read -r url suite file; do
     if [[ $id == debian && -n $url && ($suite == "$codename" || $suite == sid || $suite == unstable) ]]; then
