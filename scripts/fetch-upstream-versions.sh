@@ -24,11 +24,12 @@ exec 9>"$cache/.lock"
 flock 9
 
 # Do both binaries of a suite's root run? (A fetch cut short leaves no root at all, as roots
-# are moved into place whole; this also accepts roots of the older layout, without `packages`.)
+# are moved into place whole; this also accepts roots of the older layout, without `packages`,
+# unless a binary was cut short. The function's redirection also silences bash's report of a
+# crash, "Segmentation fault".)
 usable() {
-  "$1/usr/bin/prometheus-alertmanager" --version >/dev/null 2>&1 &&
-    "$1/usr/bin/prometheus" --version >/dev/null 2>&1
-}
+  "$1/usr/bin/prometheus-alertmanager" --version && "$1/usr/bin/prometheus" --version
+} >/dev/null 2>&1
 
 mirror=
 for suite in bookworm trixie sid; do
