@@ -139,7 +139,9 @@ build_root() {
   else
     cp -L /etc/resolv.conf "$TARGET/etc/resolv.conf"
   fi
-  printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$TARGET/etc/hosts"
+  # As a fresh install writes it (the root shares the host's name): make-ssl-cert wants it.
+  printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+    "$(uname -n)" >"$TARGET/etc/hosts"
   # The working tree as a clone would have it: tracked and new files, not what .gitignore hides.
   mkdir -p "$TARGET/root/alertui"
   git -C "$ROOT" ls-files -z --cached --others --exclude-standard |
