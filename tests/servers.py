@@ -316,6 +316,21 @@ class AlertmanagerProcess(ServerProcess):
     def _prepare(self) -> None:
         self.config_path.write_text(self.config)
 
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        super().wait_ready(timeout)
+        # Alertmanager serves the API before it installs its SIGTERM handler (cmd/alertmanager/
+        # main.go, 0.25 to 0.33); a SIGTERM in between kills it on the spot, without saving
+        # its silences (seen on a loaded machine: a restart lost a silence, and the log had no
+        # "Received SIGTERM"). It answers POST /-/reload only from the loop that runs after the
+        # handler is installed, so one answered reload (of the same config) means stop() will be
+        # a graceful shutdown.
+        response = requests.post(f"{self.url}/-/reload", timeout=HTTP_TIMEOUT)
+        if response.status_code != 200:
+            raise ServerFailed(
+                f"Alertmanager {self.version} refused POST /-/reload: {response.status_code} "
+                f"{response.text[:200]}\nLog {self.log_path}:\n{_tail(self.log_path)}"
+            )
+
     def wait_for_peers(self, count: int, timeout: float = START_TIMEOUT) -> None:
         """Wait until /api/v2/status lists `count` cluster peers (this node included)."""
         deadline = time.monotonic() + timeout
