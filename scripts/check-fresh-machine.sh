@@ -167,7 +167,7 @@ start_machine() {
     mount --rbind /dev "$1/dev"
     mount -t tmpfs -o mode=1777 shm "$1/dev/shm"
     mount -t tmpfs -o mode=755 run "$1/run"
-    exec chroot "$1" /bin/sleep infinity' _ "$TARGET" &
+    exec chroot "$1" /bin/sleep infinity' _ "$TARGET" 2>>"$LOGS/machine.log" &
   # The namespace's init is unshare's child; it is ready once it runs inside the root.
   for ((i = 0; i < 100; i++)); do
     child=$(cat "/proc/$!/task/$!/children" 2>/dev/null || true)
