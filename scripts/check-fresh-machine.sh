@@ -11,7 +11,7 @@
 #   scripts/demo/check.py           log in to it, see the demo alerts, open every page
 #   scripts/test.sh                 the full test suite (SQLite)
 #   .ci/run $CHECK_CI_TESTS         CI's command: its PostgreSQL set-up, then those tests
-# It takes a while (the full suite twice: about 30 minutes per suite on 2 cores).
+# It takes a while: the full suite twice, 30 to 50 minutes per suite on 2 busy cores.
 #
 # The root runs in PID and mount namespaces of its own (everything it started ends with the
 # check), and in a network namespace of its own (veth + NAT through the host's default route),
@@ -22,7 +22,8 @@
 # certificates (/usr/local/share/ca-certificates) and its proxy and CA environment variables,
 # so it reaches the package registries the way the host does.
 #
-# Environment: CHECK_DIR (/var/tmp/alertui-fresh: roots, logs and report.txt per suite),
+# Environment: CHECK_DIR (/var/tmp/alertui-fresh: roots, logs and report.txt per suite; the
+#   previous check's in previous/),
 #   CHECK_CI_TESTS (tests/test_silence_services.py tests/test_audit_pages.py: .ci/run's tests;
 #   its full suite is scripts/test.sh's, run just before), CHECK_NETNS (yes|no), KEEP_ROOT=1
 #   (keep the root afterwards), DEBIAN_MIRROR (default: from the apt sources, see lib.sh).
@@ -226,8 +227,14 @@ step() {
 }
 
 MIRROR=$(debian_mirror)
+# The previous check's logs and report stay, in previous/.
+if [[ -d $LOGS ]]; then
+  rm -rf "$WORK/previous"
+  mkdir -p "$WORK/previous"
+  mv "$LOGS" "$WORK/previous/"
+  if [[ -f $REPORT ]]; then mv "$REPORT" "$WORK/previous/"; fi
+fi
 mkdir -p "$LOGS"
-rm -f "$LOGS"/*.log
 # A check killed midway may have left its namespace and rules: clear them first.
 netns_down
 trap stop_machine EXIT
