@@ -119,8 +119,9 @@ ensure_venv() {
   fi
 }
 
-# Apt packages that scripts/test.sh needs beyond a Python venv: Redis for the tests, Chromium
-# for the browser tests, docker-compose for scripts/lint-deploy.sh (`config` only, no engine).
+# Apt packages that scripts/test.sh needs and this machine lacks: a Python with venv, Redis for
+# the tests, Chromium for the browser tests, docker-compose for scripts/lint-deploy.sh (`config`
+# only, no engine).
 # Alertmanager and Prometheus come from scripts/fetch-upstream-versions.sh, not from apt.
 test_packages_needed() {
   python_packages_needed
