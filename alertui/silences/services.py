@@ -138,15 +138,9 @@ def _edit(actor, silence_id, values, *, based_on, action) -> Silence:
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     client = alertmanager_client()
     current = _current(client, actor, action, silence_id, based_on)
-    starts_at = values.starts_at
-    if current.state == "active" and starts_at.replace(microsecond=0) == current.starts_at.replace(
-        microsecond=0
-    ):
-        # Send the server's own start back unchanged, or Alertmanager would replace the silence.
-        starts_at = current.starts_at
     request = SilenceRequest(
         values.matchers,
-        starts_at,
+        _start_to_send(current, values.starts_at),
         values.ends_at,
         current.created_by or actor.name,
         values.comment.strip(),
@@ -171,6 +165,18 @@ def _edit(actor, silence_id, values, *, based_on, action) -> Silence:
         previous_id=silence_id if new_id != silence_id else "",
         action=Action.REPLACED if new_id != silence_id else action,
     )
+
+
+def _start_to_send(current: AmSilence, requested: datetime) -> datetime:
+    """The start an edit sends: the server's own, unchanged, unless the edit really moves it.
+
+    Alertmanager replaces an active silence whose start changes (to the second), and the start
+    of an active silence can only move forward: any requested start that is not in the future
+    means "leave it". Comparing the two to the second instead would replace the silence whenever
+    the clock crossed a second between reading it and sending the edit."""
+    if current.state == "active" and requested <= timezone.now():
+        return current.starts_at
+    return requested
 
 
 def extend_silence(
