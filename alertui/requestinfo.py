@@ -7,7 +7,7 @@ from functools import cache
 from django.conf import settings
 
 from alertui.audit.models import AuditEvent
-from alertui.silences.services import Actor
+from alertui.silences.recorder import Actor
 
 
 @cache

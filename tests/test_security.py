@@ -143,6 +143,19 @@ def hostile_am(tmp_path_factory):
                 "\t=cmd|' /C calc'!A0",
             ),
         }
+        # Expired twins: only an expired silence can be recreated.
+        client = AlertmanagerClient([am.url])
+        for name in ("hostile", "huge"):
+            original = client.get_silence(am.silences[name])
+            twin = SilenceRequest(
+                original.matchers,
+                original.starts_at,
+                original.ends_at,
+                original.created_by,
+                original.comment,
+            )
+            am.silences[f"{name}-expired"] = client.post_silence(twin)
+            client.expire_silence(am.silences[f"{name}-expired"])
         yield am
     finally:
         am.stop()
@@ -178,8 +191,8 @@ def _hostile_pages(synced) -> dict[str, str]:
         "silence-expire-hostile": f"/silences/{ids['hostile']}/expire/",
         "silence-expire-huge": f"/silences/{ids['huge']}/expire/",
         "new-preview": '/silences/new/?filter=test="hostile"',
-        "new-recreate-hostile": f"/silences/new/?from={ids['hostile']}",
-        "new-recreate-huge": f"/silences/new/?from={ids['huge']}",
+        "new-recreate-hostile": f"/silences/new/?from={ids['hostile-expired']}",
+        "new-recreate-huge": f"/silences/new/?from={ids['huge-expired']}",
         "preview-partial": (
             "/silences/preview/?matcher_name=test&matcher_op==&matcher_value=hostile"
         ),

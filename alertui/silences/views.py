@@ -22,6 +22,7 @@ from alertui.silences.forms import (
     SilenceForm,
     initial_for_new,
     matcher_rows,
+    recreate_token,
 )
 from alertui.silences.models import Silence
 from alertui.silences.queries import STATES, filter_silences
@@ -118,7 +119,7 @@ def _form_page(request, form, *, rows, title, action_url, editing=None, notices=
 @silencer_required
 def silence_new(request):
     if request.method == "POST":
-        form = SilenceForm(request.POST)
+        form = SilenceForm(request.POST, user=request.user)
         if form.is_valid():
             try:
                 silence = services.create_silence(
@@ -143,12 +144,15 @@ def silence_new(request):
     initial, rows, notices = initial_for_new(request.GET)
     source_id = request.GET.get("from")
     if source_id:
-        source = Silence.objects.filter(pk=source_id).first()
+        source = Silence.objects.filter(pk=source_id[:64]).first()
         if source is None:
             raise Http404("No such silence to recreate.")
+        if source.current_state != "expired":
+            messages.error(request, "Only an expired silence can be recreated; edit this one.")
+            return redirect("silence_detail", source.id)
         rows = [tuple(m) for m in source.matchers]
         initial["comment"] = source.comment
-        initial["recreated_from"] = source.id
+        initial["recreated_from"] = recreate_token(source.id, request.user)
     form = SilenceForm(initial=initial)
     title = "Recreate silence" if source_id else "New silence"
     return _form_page(
