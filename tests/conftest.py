@@ -10,6 +10,7 @@ each test makes its own silences and alerts with a unique label value and filter
 """
 
 import os
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -54,6 +55,42 @@ def am(settings, alertmanager_025, redis_db):
     settings.ALERTMANAGER_URLS = [alertmanager_025.url]
     settings.ALERTMANAGER_EXTERNAL_URL = alertmanager_025.url
     return alertmanager_025
+
+
+@pytest.fixture(autouse=True)
+def _no_connection_outlives_its_test(request):
+    """On PostgreSQL, fail a test that leaves a connection to the test database open: one that
+    outlives the run makes dropping the test database fail, and points at a thread or a
+    context whose connections nobody closes.
+
+    A connection closed by its client a moment ago can still be listed until the server has
+    ended its backend, so the check waits (boundedly) for the list to empty."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or "django_db_setup" not in request.fixturenames:
+        return
+    leftovers = _other_backends(connection)
+    deadline = time.monotonic() + 10
+    while leftovers and time.monotonic() < deadline:
+        time.sleep(0.1)
+        leftovers = _other_backends(connection)
+    assert not leftovers, f"connections to the test database outlive the test: {leftovers}"
+
+
+def _other_backends(connection) -> list[tuple]:
+    import psycopg
+
+    own = connection.connection.info.backend_pid if connection.connection else 0
+    params = {**connection.get_connection_params(), "dbname": "postgres", "autocommit": True}
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params) as admin:
+        return admin.execute(
+            "SELECT pid, state, left(query, 80) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> %s",
+            [connection.settings_dict["NAME"], own],
+        ).fetchall()
 
 
 @pytest.fixture
