@@ -20,6 +20,8 @@ SHOW = SETUP + (
     " 'database': s.DATABASES['default'].get('NAME'),"
     " 'db_host': s.DATABASES['default'].get('HOST'),"
     " 'db_user': s.DATABASES['default'].get('USER'),"
+    " 'forwarded_proxies': [str(n) for n in s.FORWARDED_PROXIES],"
+    " 'header_proxies': [str(n) for n in s.TRUSTED_HEADER_PROXIES],"
     " 'alertmanagers': s.ALERTMANAGER_URLS,"
     " 'alertmanager_link': s.ALERTMANAGER_EXTERNAL_URL,"
     " 'timeout': s.ALERTMANAGER_TIMEOUT,"
@@ -87,6 +89,14 @@ def effective(env: dict[str, str]) -> dict:
         ({"SECRET_KEY_FILE": "/nonexistent"}, "SECRET_KEY_FILE: cannot read '/nonexistent'"),
         ({"TRUSTED_HEADER": "X-Forwarded-User"}, "TRUSTED_HEADER_PROXIES must list"),
         (
+            {"FORWARDED_PROXIES": "10.0.0.0/8,ingress.example.com"},
+            "FORWARDED_PROXIES: 'ingress.example.com' is not an IP address or network",
+        ),
+        (
+            {"TRUSTED_HEADER_PROXIES": "10.0.0.300"},
+            "TRUSTED_HEADER_PROXIES: '10.0.0.300' is not an IP address or network",
+        ),
+        (
             {
                 "TRUSTED_HEADER": "X-Forwarded-User",
                 "TRUSTED_HEADER_PROXIES": "10.0.0.5",
@@ -124,6 +134,18 @@ def test_it_uses_postgresql_for_a_postgres_database_url():
     found = effective({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgres://u@h/db"})
     assert found["engine"] == "django.db.backends.postgresql"
     assert (found["database"], found["db_host"], found["db_user"]) == ("db", "h", "u")
+
+
+def test_it_reads_proxy_lists_as_networks_with_ipv4_mapped_entries_as_ipv4():
+    found = effective(
+        {
+            "SECRET_KEY": GOOD_KEY,
+            "FORWARDED_PROXIES": "10.0.0.5, 10.1.0.0/16,fd00::/8,::ffff:10.2.0.0/112",
+            "TRUSTED_HEADER_PROXIES": "::ffff:192.0.2.1",
+        }
+    )
+    assert found["forwarded_proxies"] == ["10.0.0.5/32", "10.1.0.0/16", "fd00::/8", "10.2.0.0/16"]
+    assert found["header_proxies"] == ["192.0.2.1/32"]
 
 
 def test_it_uses_sqlite_in_the_project_without_a_database_url():

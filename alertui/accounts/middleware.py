@@ -6,11 +6,10 @@ someone else by sending the header directly. Users are created on first sight wi
 in TRUSTED_HEADER_DEFAULT_ROLE (viewers unless set).
 """
 
-import ipaddress
-
 from django.conf import settings
 from django.contrib.auth.middleware import RemoteUserMiddleware
-from django.core.exceptions import ImproperlyConfigured
+
+from alertui.proxies import is_trusted_proxy, peer_address
 
 
 class TrustedHeaderMiddleware(RemoteUserMiddleware):
@@ -21,21 +20,10 @@ class TrustedHeaderMiddleware(RemoteUserMiddleware):
         self.enabled = bool(settings.TRUSTED_HEADER)
         if self.enabled:
             self.header = "HTTP_" + settings.TRUSTED_HEADER.upper().replace("-", "_")
-            try:
-                self.proxies = [
-                    ipaddress.ip_network(p, strict=False) for p in settings.TRUSTED_HEADER_PROXIES
-                ]
-            except ValueError as e:
-                raise ImproperlyConfigured(f"TRUSTED_HEADER_PROXIES: {e}") from None
 
     def process_request(self, request):
-        if not self.enabled or not self._from_proxy(request):
+        if not self.enabled:
+            return None
+        if not is_trusted_proxy(peer_address(request), settings.TRUSTED_HEADER_PROXIES):
             return None
         return super().process_request(request)
-
-    def _from_proxy(self, request) -> bool:
-        try:
-            peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-        except ValueError:
-            return False
-        return any(peer in network for network in self.proxies)
