@@ -1,10 +1,11 @@
-"""Who can get in: the login lockout behind an ingress.
+"""Who can get in: the login lockout behind an ingress, and trusted-header user names.
 
 Logins go through the real login view and the whole middleware stack (django-axes included).
 """
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth.models import User
 from django.test import Client
 
 from alertui.env import parse_networks
@@ -78,3 +79,71 @@ def test_forging_addresses_through_the_ingress_does_not_reset_the_count(behind_i
 
 def test_it_locks_the_username_and_address_pair_only(settings):
     assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+
+
+# -- trusted-header user names ---------------------------------------------------------------
+
+
+@pytest.fixture
+def trusted_header(settings, db):
+    """Trusted-header login from the proxy 10.1.2.3; tests make their Client after this."""
+    from alertui.accounts.roles import ensure_roles
+
+    ensure_roles()
+    settings.TRUSTED_HEADER = "X-Forwarded-User"
+    settings.TRUSTED_HEADER_PROXIES = parse_networks("TRUSTED_HEADER_PROXIES", ["10.1.0.0/16"])
+    settings.AUTHENTICATION_BACKENDS = [
+        "alertui.accounts.backends.TrustedHeaderBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    return settings
+
+
+def as_sent(name: bytes) -> str:
+    """A header value as a WSGI server hands it to Django: its bytes read as ISO-8859-1."""
+    return name.decode("iso-8859-1")
+
+
+@pytest.mark.parametrize(
+    ("sent", "says"),
+    [
+        (b"a" * 151, "is longer than 150 characters"),
+        (b"", "is empty"),
+        (b"ali\x00ce", "contains control or invisible formatting characters"),
+        (b"alice\r\nroot", "contains control or invisible formatting characters"),
+        (b"alice\x1b[2J", "contains control or invisible formatting characters"),
+        ("\u202eecila".encode(), "contains control or invisible formatting characters"),
+        (b"ali\xffce", "is not valid UTF-8"),
+        (b"Jos\xe9", "is not valid UTF-8"),  # ISO-8859-1, not UTF-8
+    ],
+    ids=["too-long", "empty", "nul", "newline", "escape", "bidi-override", "bad-utf8", "latin1"],
+)
+def test_it_refuses_a_header_user_name_it_cannot_store_and_says_why(trusted_header, sent, says):
+    browser = Client(REMOTE_ADDR="10.1.2.3")
+    response = browser.get("/silences/", headers={"X-Forwarded-User": as_sent(sent)})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert f"The user name your sign-in proxy sent in X-Forwarded-User {says}" in page
+    assert not User.objects.exists()
+
+
+def test_it_accepts_the_longest_header_user_name_and_utf_8(trusted_header):
+    longest = "a" * 150
+    browser = Client(REMOTE_ADDR="10.1.2.3")
+    assert browser.get("/silences/", headers={"X-Forwarded-User": longest}).status_code == 200
+    accented = Client(REMOTE_ADDR="10.1.2.3")
+    response = accented.get("/silences/", headers={"X-Forwarded-User": as_sent("José".encode())})
+    assert response.status_code == 200
+    assert "José" in response.content.decode()
+    assert sorted(User.objects.values_list("username", flat=True)) == ["José", longest]
+
+
+def test_it_honours_the_header_from_a_proxy_seen_on_a_dual_stack_socket(trusted_header):
+    # gunicorn bound to [::] reports the IPv4 proxy 10.1.2.3 as ::ffff:10.1.2.3.
+    browser = Client(REMOTE_ADDR="::ffff:10.1.2.3")
+    assert browser.get("/silences/", headers={"X-Forwarded-User": "carol"}).status_code == 200
+    assert User.objects.filter(username="carol").exists()
+    # ...and a peer outside the list is still ignored in that form.
+    outsider = Client(REMOTE_ADDR="::ffff:10.9.9.9")
+    assert outsider.get("/silences/", headers={"X-Forwarded-User": "mallory"}).status_code == 302
+    assert not User.objects.filter(username="mallory").exists()
