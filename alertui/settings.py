@@ -133,6 +133,8 @@ AXES_CLIENT_IP_CALLABLE = "alertui.proxies.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Says why when the CSRF cookie never arrived (HTTPS-only cookies over plain http).
+CSRF_FAILURE_VIEW = "alertui.accounts.views.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,4 +1,5 @@
-"""Who can get in: the login lockout behind an ingress, and trusted-header user names.
+"""Who can get in: the login lockout behind an ingress, the auth pages alertui serves, and
+trusted-header user names.
 
 Logins go through the real login view and the whole middleware stack (django-axes included).
 """
@@ -79,6 +80,32 @@ def test_forging_addresses_through_the_ingress_does_not_reset_the_count(behind_i
 
 def test_it_locks_the_username_and_address_pair_only(settings):
     assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+
+
+# -- the auth pages --------------------------------------------------------------------------
+
+UNSERVED = [
+    "/accounts/password_reset/",
+    "/accounts/password_reset/done/",
+    "/accounts/reset/MQ/set-password/",
+    "/accounts/reset/done/",
+    "/accounts/password_change/",
+    "/accounts/password_change/done/",
+]
+
+
+@pytest.mark.parametrize("path", UNSERVED)
+def test_it_serves_no_password_reset_or_change_pages(path, client, viewer_client):
+    assert Client().get(path).status_code == 404
+    assert Client().post(path, {"email": "alice@example.com"}).status_code == 404
+    assert viewer_client.get(path).status_code == 404
+
+
+def test_it_still_serves_login_and_logout(client, silencer):
+    assert client.get("/accounts/login/").status_code == 200
+    assert login(client, "192.0.2.10").status_code == 302
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/silences/").status_code == 302
 
 
 # -- trusted-header user names ---------------------------------------------------------------
