@@ -22,6 +22,7 @@ SHOW = SETUP + (
     " 'db_user': s.DATABASES['default'].get('USER'),"
     " 'forwarded_proxies': [str(n) for n in s.FORWARDED_PROXIES],"
     " 'header_proxies': [str(n) for n in s.TRUSTED_HEADER_PROXIES],"
+    " 'static_root': str(s.STATIC_ROOT),"
     " 'alertmanagers': s.ALERTMANAGER_URLS,"
     " 'alertmanager_link': s.ALERTMANAGER_EXTERNAL_URL,"
     " 'timeout': s.ALERTMANAGER_TIMEOUT,"
@@ -146,6 +147,12 @@ def test_it_reads_proxy_lists_as_networks_with_ipv4_mapped_entries_as_ipv4():
     )
     assert found["forwarded_proxies"] == ["10.0.0.5/32", "10.1.0.0/16", "fd00::/8", "10.2.0.0/16"]
     assert found["header_proxies"] == ["192.0.2.1/32"]
+
+
+def test_it_reads_where_the_static_files_are_collected(tmp_path):
+    assert effective({"SECRET_KEY": GOOD_KEY})["static_root"] == str(ROOT / "staticfiles")
+    found = effective({"SECRET_KEY": GOOD_KEY, "STATIC_ROOT": str(tmp_path)})
+    assert found["static_root"] == str(tmp_path)
 
 
 def test_it_uses_sqlite_in_the_project_without_a_database_url():
