@@ -1,8 +1,14 @@
-"""Who can get in: the login lockout behind an ingress, the auth pages alertui serves, and
-trusted-header user names.
+"""Who can get in, and what the public endpoints tell: the login lockout behind an ingress, the
+auth pages alertui serves, trusted-header user names, and /readyz.
 
 Logins go through the real login view and the whole middleware stack (django-axes included).
 """
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
@@ -11,6 +17,7 @@ from django.test import Client
 
 from alertui.env import parse_networks
 
+ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"  # tests/conftest.py's users
 INGRESS = "10.0.0.5"
 CLIENT_A = "198.51.100.7"
@@ -174,3 +181,44 @@ def test_it_honours_the_header_from_a_proxy_seen_on_a_dual_stack_socket(trusted_
     outsider = Client(REMOTE_ADDR="::ffff:10.9.9.9")
     assert outsider.get("/silences/", headers={"X-Forwarded-User": "mallory"}).status_code == 302
     assert not User.objects.filter(username="mallory").exists()
+
+
+# -- /readyz ---------------------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_readyz_tells_anonymous_callers_only_ok_or_failing(tmp_path):
+    """Both components really down (closed ports), in a process of its own so its settings are
+    read from the environment as at a real start."""
+    db_port, redis_port = closed_port(), closed_port()
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    env.update(
+        SECRET_KEY="k" * 50,
+        ALLOWED_HOSTS="testserver",
+        DJANGO_SETTINGS_MODULE="alertui.settings",
+        DATABASE_URL=f"postgres://alertui:hunter2@127.0.0.1:{db_port}/alertui",
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+    )
+    code = (
+        "import django; django.setup()\n"
+        "from django.test import Client\n"
+        "response = Client().get('/readyz')\n"
+        "print(response.status_code, response.content.decode())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        '503 {"database": "failing", "redis": "failing", "status": "error"}'
+    )
+    # The details are in the log, for the operator; the password is nowhere.
+    assert "the database failed: connection failed: connection to server at" in result.stderr
+    assert f"port {db_port} failed" in result.stderr
+    assert f"127.0.0.1:{redis_port}" in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
