@@ -96,7 +96,14 @@ TEMPLATES = [
 _database_url = env_str("DATABASE_URL")
 if _database_url:
     try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+        # Connections are kept for a minute; each is checked before its first use in a request,
+        # so after a failover or a restart of PostgreSQL the first request gets a fresh one
+        # instead of failing on the dead one.
+        DATABASES = {
+            "default": dj_database_url.parse(
+                _database_url, conn_max_age=60, conn_health_checks=True
+            )
+        }
     except ValueError as e:
         raise ImproperlyConfigured(f"DATABASE_URL: {e}") from None
 else:

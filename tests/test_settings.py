@@ -20,6 +20,7 @@ SHOW = SETUP + (
     " 'database': s.DATABASES['default'].get('NAME'),"
     " 'db_host': s.DATABASES['default'].get('HOST'),"
     " 'db_user': s.DATABASES['default'].get('USER'),"
+    " 'db_health_checks': s.DATABASES['default'].get('CONN_HEALTH_CHECKS'),"
     " 'forwarded_proxies': [str(n) for n in s.FORWARDED_PROXIES],"
     " 'header_proxies': [str(n) for n in s.TRUSTED_HEADER_PROXIES],"
     " 'static_root': str(s.STATIC_ROOT),"
@@ -135,6 +136,12 @@ def test_it_uses_postgresql_for_a_postgres_database_url():
     found = effective({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgres://u@h/db"})
     assert found["engine"] == "django.db.backends.postgresql"
     assert (found["database"], found["db_host"], found["db_user"]) == ("db", "h", "u")
+
+
+def test_it_checks_each_kept_postgresql_connection_before_reusing_it():
+    # A connection killed by a failover or a PostgreSQL restart is replaced, not used and failed.
+    found = effective({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgres://u@h/db"})
+    assert found["db_health_checks"] is True
 
 
 def test_it_reads_proxy_lists_as_networks_with_ipv4_mapped_entries_as_ipv4():
