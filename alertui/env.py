@@ -5,7 +5,9 @@ with a message that says what to fix. A `NAME_FILE` variable, when set, is read 
 (the way container secrets are mounted).
 """
 
+import ipaddress
 import os
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -68,6 +70,34 @@ def env_urls(name: str, default: str = "") -> list[str]:
             raise ImproperlyConfigured(f"{name}: {item!r} is not an http(s) URL")
         urls.append(item.rstrip("/"))
     return urls
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(name: str, items: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """Addresses and networks (`10.0.0.5`, `10.1.0.0/16`, `fd00::/8`), for `name`'s message.
+
+    An IPv4-mapped IPv6 entry (`::ffff:10.0.0.5`) is kept as the IPv4 network it names:
+    peers are compared in their IPv4 form (alertui.proxies.parse_address)."""
+    networks = []
+    for item in items:
+        try:
+            network = ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network"
+            ) from None
+        mapped = getattr(network.network_address, "ipv4_mapped", None)
+        if mapped is not None and network.prefixlen >= 96:
+            network = ipaddress.IPv4Network((mapped, network.prefixlen - 96))
+        networks.append(network)
+    return tuple(networks)
+
+
+def env_networks(name: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated IP addresses and networks, parsed once at start."""
+    return parse_networks(name, env_list(name))
 
 
 def env_duration_seconds(name: str, default: str) -> int:

@@ -5,7 +5,6 @@ supports (PostgreSQL in production). Invalid values stop the start with a messag
 variable (see alertui/env.py).
 """
 
-import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from alertui.env import (
     env_duration_seconds,
     env_int,
     env_list,
+    env_networks,
     env_str,
     env_urls,
 )
@@ -96,7 +96,14 @@ TEMPLATES = [
 _database_url = env_str("DATABASE_URL")
 if _database_url:
     try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+        # Connections are kept for a minute; each is checked before its first use in a request,
+        # so after a failover or a restart of PostgreSQL the first request gets a fresh one
+        # instead of failing on the dead one.
+        DATABASES = {
+            "default": dj_database_url.parse(
+                _database_url, conn_max_age=60, conn_health_checks=True
+            )
+        }
     except ValueError as e:
         raise ImproperlyConfigured(f"DATABASE_URL: {e}") from None
 else:
@@ -123,10 +130,18 @@ AUTHENTICATION_BACKENDS = [
 # that pair is locked out for AXES_COOLOFF_TIME.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(seconds=env_duration_seconds("LOGIN_LOCKOUT", "15m"))
+# The pair, never the username alone: nobody can lock a person out everywhere by failing
+# their password from one address.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's own address behind the ingress (FORWARDED_PROXIES), as the audit records it.
+# Without it every client behind the ingress shares one address, and five wrong passwords from
+# anyone lock the username for everyone.
+AXES_CLIENT_IP_CALLABLE = "alertui.proxies.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Says why when the CSRF cookie never arrived (HTTPS-only cookies over plain http).
+CSRF_FAILURE_VIEW = "alertui.accounts.views.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -134,20 +149,13 @@ LOGOUT_REDIRECT_URL = "login"
 # Trusted-header login for deployments behind an SSO proxy (oauth2-proxy, Authelia, ...).
 # Off unless a header is named; honoured only from the listed proxy addresses.
 TRUSTED_HEADER = env_str("TRUSTED_HEADER")
-TRUSTED_HEADER_PROXIES = env_list("TRUSTED_HEADER_PROXIES")
+TRUSTED_HEADER_PROXIES = env_networks("TRUSTED_HEADER_PROXIES")
 TRUSTED_HEADER_DEFAULT_ROLE = env_str("TRUSTED_HEADER_DEFAULT_ROLE", "viewer")
 if TRUSTED_HEADER:
     if not TRUSTED_HEADER_PROXIES:
         raise ImproperlyConfigured(
             "TRUSTED_HEADER_PROXIES must list the proxy addresses allowed to set TRUSTED_HEADER"
         )
-    for _proxy in TRUSTED_HEADER_PROXIES:
-        try:
-            ipaddress.ip_network(_proxy, strict=False)
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"TRUSTED_HEADER_PROXIES: {_proxy!r} is not an IP address or network"
-            ) from None
     if TRUSTED_HEADER_DEFAULT_ROLE not in ("viewer", "silencer"):
         raise ImproperlyConfigured("TRUSTED_HEADER_DEFAULT_ROLE must be viewer or silencer")
     AUTHENTICATION_BACKENDS.insert(1, "alertui.accounts.backends.TrustedHeaderBackend")
@@ -158,7 +166,8 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `manage.py collectstatic` writes and the web server reads the static files.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -182,15 +191,8 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 # Addresses or networks of the ingress or load balancers in front of alertui: from these peers
-# the client address for the audit is read from X-Forwarded-For.
-FORWARDED_PROXIES = env_list("FORWARDED_PROXIES")
-for _proxy in FORWARDED_PROXIES:
-    try:
-        ipaddress.ip_network(_proxy, strict=False)
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"FORWARDED_PROXIES: {_proxy!r} is not an IP address or network"
-        ) from None
+# the client address for the audit and the login lockout is read from X-Forwarded-For.
+FORWARDED_PROXIES = env_networks("FORWARDED_PROXIES")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)

@@ -136,6 +136,7 @@ class ServerProcess:
 
     kind = "server"
     ready_path = "/"
+    env: dict[str, str] | None = None  # the process's environment; None: this one's
 
     process: subprocess.Popen | None = None
 
@@ -158,7 +159,11 @@ class ServerProcess:
             log.write(f"--- starting: {' '.join(self.command())}\n".encode())
             log.flush()
             self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
             )
         try:
             self.wait_ready()

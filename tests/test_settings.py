@@ -20,6 +20,10 @@ SHOW = SETUP + (
     " 'database': s.DATABASES['default'].get('NAME'),"
     " 'db_host': s.DATABASES['default'].get('HOST'),"
     " 'db_user': s.DATABASES['default'].get('USER'),"
+    " 'db_health_checks': s.DATABASES['default'].get('CONN_HEALTH_CHECKS'),"
+    " 'forwarded_proxies': [str(n) for n in s.FORWARDED_PROXIES],"
+    " 'header_proxies': [str(n) for n in s.TRUSTED_HEADER_PROXIES],"
+    " 'static_root': str(s.STATIC_ROOT),"
     " 'alertmanagers': s.ALERTMANAGER_URLS,"
     " 'alertmanager_link': s.ALERTMANAGER_EXTERNAL_URL,"
     " 'timeout': s.ALERTMANAGER_TIMEOUT,"
@@ -87,6 +91,14 @@ def effective(env: dict[str, str]) -> dict:
         ({"SECRET_KEY_FILE": "/nonexistent"}, "SECRET_KEY_FILE: cannot read '/nonexistent'"),
         ({"TRUSTED_HEADER": "X-Forwarded-User"}, "TRUSTED_HEADER_PROXIES must list"),
         (
+            {"FORWARDED_PROXIES": "10.0.0.0/8,ingress.example.com"},
+            "FORWARDED_PROXIES: 'ingress.example.com' is not an IP address or network",
+        ),
+        (
+            {"TRUSTED_HEADER_PROXIES": "10.0.0.300"},
+            "TRUSTED_HEADER_PROXIES: '10.0.0.300' is not an IP address or network",
+        ),
+        (
             {
                 "TRUSTED_HEADER": "X-Forwarded-User",
                 "TRUSTED_HEADER_PROXIES": "10.0.0.5",
@@ -124,6 +136,30 @@ def test_it_uses_postgresql_for_a_postgres_database_url():
     found = effective({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgres://u@h/db"})
     assert found["engine"] == "django.db.backends.postgresql"
     assert (found["database"], found["db_host"], found["db_user"]) == ("db", "h", "u")
+
+
+def test_it_checks_each_kept_postgresql_connection_before_reusing_it():
+    # A connection killed by a failover or a PostgreSQL restart is replaced, not used and failed.
+    found = effective({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgres://u@h/db"})
+    assert found["db_health_checks"] is True
+
+
+def test_it_reads_proxy_lists_as_networks_with_ipv4_mapped_entries_as_ipv4():
+    found = effective(
+        {
+            "SECRET_KEY": GOOD_KEY,
+            "FORWARDED_PROXIES": "10.0.0.5, 10.1.0.0/16,fd00::/8,::ffff:10.2.0.0/112",
+            "TRUSTED_HEADER_PROXIES": "::ffff:192.0.2.1",
+        }
+    )
+    assert found["forwarded_proxies"] == ["10.0.0.5/32", "10.1.0.0/16", "fd00::/8", "10.2.0.0/16"]
+    assert found["header_proxies"] == ["192.0.2.1/32"]
+
+
+def test_it_reads_where_the_static_files_are_collected(tmp_path):
+    assert effective({"SECRET_KEY": GOOD_KEY})["static_root"] == str(ROOT / "staticfiles")
+    found = effective({"SECRET_KEY": GOOD_KEY, "STATIC_ROOT": str(tmp_path)})
+    assert found["static_root"] == str(tmp_path)
 
 
 def test_it_uses_sqlite_in_the_project_without_a_database_url():
