@@ -11,6 +11,8 @@ os.environ.setdefault("SECURE_COOKIES", "false")
 
 from alertui.settings import *  # noqa: E402, F403
 
+# The test run's `flush` (tests/testdb), which may empty the append-only audit table.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testdb"]  # noqa: F405
 # Fast password hashing: the tests log users in many times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
