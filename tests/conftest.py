@@ -10,6 +10,7 @@ each test makes its own silences and alerts with a unique label value and filter
 """
 
 import os
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -18,6 +19,18 @@ import redis
 from tests.servers import ALERTMANAGER_VERSIONS, AlertmanagerProcess
 
 REDIS_TEST_DB = 15
+
+
+def pytest_unconfigure(config):
+    """Remove the SQLite test database's write-ahead log files (tests/settings.py): Django
+    deletes the database file only, and a connection some thread left open keeps them."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    for suffix in ("-wal", "-shm") if name else ():
+        Path(name + suffix).unlink(missing_ok=True)
 
 
 def _start(version: str, tmp_path_factory) -> AlertmanagerProcess:
