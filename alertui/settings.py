@@ -305,6 +305,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queueing a task (a notice, from inside a silence change) waits at most about a second on a
+# broker that accepts connections but never answers, and is not retried: what could not be
+# queued stays pending and the sweep (requeue-stalled-notices) queues it later. Without these,
+# kombu waits on the socket for ever. Workers read with the event loop, unaffected.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 SYNC_SILENCES_INTERVAL = env_duration_seconds("SYNC_SILENCES_INTERVAL", "15s")
 SYNC_ALERTS_INTERVAL = env_duration_seconds("SYNC_ALERTS_INTERVAL", "10s")
 SYNC_TARGETS_INTERVAL = env_duration_seconds("SYNC_TARGETS_INTERVAL", "30s")

@@ -100,6 +100,39 @@ def redis_db(settings):
     client.close()
 
 
+@pytest.fixture
+def celery_broker():
+    """A context manager: tasks queued inside it are published to the broker at `url` (a real
+    Redis, or a stand-in) instead of running inline as elsewhere in the tests. Connections and
+    producers made before or inside it are dropped on the way in and out."""
+    from contextlib import contextmanager
+
+    from kombu import pools
+
+    from alertui.celery import app
+
+    def forget_connections():
+        # Close the connections and producers bound to the broker in use and forget them (kombu
+        # keeps producer pools per broker URL; Celery forgets its own in a forked worker
+        # process the same way), so the next broker gets its own.
+        app.pool.force_close_all()
+        pools.reset()
+        app._after_fork()
+
+    @contextmanager
+    def publishing_to(url: str):
+        saved = app.conf.task_always_eager, app.conf.broker_url
+        forget_connections()  # even eager tasks take a producer from the pool
+        app.conf.task_always_eager, app.conf.broker_url = False, url
+        try:
+            yield app
+        finally:
+            app.conf.task_always_eager, app.conf.broker_url = saved
+            forget_connections()
+
+    return publishing_to
+
+
 # -- users in each role ----------------------------------------------------------------------
 
 
