@@ -111,10 +111,19 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "alertui.sqlite3")),
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                # Write-ahead log: readers (a page, a slow CSV download) no longer block writers
+                # until "database is locked", nor writers readers. Stored in the file; set on
+                # every connection so an existing database file is switched too.
+                "init_command": "PRAGMA journal_mode=WAL",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The most audit events one CSV export holds; a longer one ends with a line saying so.
+AUDIT_EXPORT_MAX_ROWS = env_int("AUDIT_EXPORT_MAX_ROWS", 100_000, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -298,6 +307,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queueing a task (a notice, from inside a silence change) waits at most about a second on a
+# broker that accepts connections but never answers, and is not retried: what could not be
+# queued stays pending and the sweep (requeue-stalled-notices) queues it later. Without these,
+# kombu waits on the socket for ever. Workers read with the event loop, unaffected.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 SYNC_SILENCES_INTERVAL = env_duration_seconds("SYNC_SILENCES_INTERVAL", "15s")
 SYNC_ALERTS_INTERVAL = env_duration_seconds("SYNC_ALERTS_INTERVAL", "10s")
 SYNC_TARGETS_INTERVAL = env_duration_seconds("SYNC_TARGETS_INTERVAL", "30s")

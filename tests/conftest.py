@@ -11,6 +11,7 @@ each test makes its own silences and alerts with a unique label value and filter
 
 import os
 import time
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -19,6 +20,18 @@ import redis
 from tests.servers import ALERTMANAGER_VERSIONS, AlertmanagerProcess
 
 REDIS_TEST_DB = 15
+
+
+def pytest_unconfigure(config):
+    """Remove the SQLite test database's write-ahead log files (tests/settings.py): Django
+    deletes the database file only, and a connection some thread left open keeps them."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    for suffix in ("-wal", "-shm") if name else ():
+        Path(name + suffix).unlink(missing_ok=True)
 
 
 def _start(version: str, tmp_path_factory) -> AlertmanagerProcess:
@@ -122,6 +135,39 @@ def redis_db(settings):
     settings.LOCK_PREFIX = f"alertui-test-{os.getpid()}"
     yield client
     client.close()
+
+
+@pytest.fixture
+def celery_broker():
+    """A context manager: tasks queued inside it are published to the broker at `url` (a real
+    Redis, or a stand-in) instead of running inline as elsewhere in the tests. Connections and
+    producers made before or inside it are dropped on the way in and out."""
+    from contextlib import contextmanager
+
+    from kombu import pools
+
+    from alertui.celery import app
+
+    def forget_connections():
+        # Close the connections and producers bound to the broker in use and forget them (kombu
+        # keeps producer pools per broker URL; Celery forgets its own in a forked worker
+        # process the same way), so the next broker gets its own.
+        app.pool.force_close_all()
+        pools.reset()
+        app._after_fork()
+
+    @contextmanager
+    def publishing_to(url: str):
+        saved = app.conf.task_always_eager, app.conf.broker_url
+        forget_connections()  # even eager tasks take a producer from the pool
+        app.conf.task_always_eager, app.conf.broker_url = False, url
+        try:
+            yield app
+        finally:
+            app.conf.task_always_eager, app.conf.broker_url = saved
+            forget_connections()
+
+    return publishing_to
 
 
 # -- users in each role ----------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """The permanent, append-only audit history of silence changes.
 
 AuditEvent rows are only ever inserted: save() refuses to update, delete() refuses, the queryset
-refuses bulk update/delete, the admin is read-only and, on PostgreSQL, a trigger rejects UPDATE
-and DELETE. A change in flight is tracked by a PendingChange (an intent written before calling
-Alertmanager); whoever deletes the intent, the request that made the change or the sync job
-after a crash, writes the one AuditEvent for it.
+refuses bulk update/delete, the admin is read-only and the database's triggers reject UPDATE and
+DELETE (and TRUNCATE on PostgreSQL): see append_only.py. A change in flight is tracked by a
+PendingChange (an intent written before calling Alertmanager); whoever deletes the intent, the
+request that made the change or the sync job after a crash, writes the one AuditEvent for it.
 """
 
 from django.conf import settings
