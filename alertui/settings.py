@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from alertui.env import (
     env_bool,
+    env_connections,
     env_duration_seconds,
     env_int,
     env_list,
@@ -226,14 +227,25 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Sources ------------------------------------------------------------------------------
-ALERTMANAGER_URLS = env_urls("ALERTMANAGER_URL", "http://127.0.0.1:9093")
+# Each URL with its credentials and TLS options (alertui.env.env_connections); the URLs
+# themselves never carry credentials, as pages, /metrics and audited errors show them.
+ALERTMANAGER_CONNECTIONS = env_connections("ALERTMANAGER", "http://127.0.0.1:9093")
+ALERTMANAGER_URLS = list(ALERTMANAGER_CONNECTIONS)
 if not ALERTMANAGER_URLS:
     raise ImproperlyConfigured("ALERTMANAGER_URL must name at least one Alertmanager")
-PROMETHEUS_URLS = env_urls("PROMETHEUS_URL", "http://127.0.0.1:9090")
+PROMETHEUS_CONNECTIONS = env_connections("PROMETHEUS", "http://127.0.0.1:9090")
+PROMETHEUS_URLS = list(PROMETHEUS_CONNECTIONS)
+# Seconds one call to one server may take, all of it: connecting, sending, reading the answer.
 ALERTMANAGER_TIMEOUT = env_int("ALERTMANAGER_TIMEOUT", 10, minimum=1)
 PROMETHEUS_TIMEOUT = env_int("PROMETHEUS_TIMEOUT", 10, minimum=1)
+# The largest answer read from one server, in MB (10^6 bytes); larger ones are an error.
+ALERTMANAGER_MAX_RESPONSE_MB = env_int("ALERTMANAGER_MAX_RESPONSE_MB", 100, minimum=1)
+PROMETHEUS_MAX_RESPONSE_MB = env_int("PROMETHEUS_MAX_RESPONSE_MB", 100, minimum=1)
 # Where the "Alertmanager" link in the page header points; the first peer by default.
 ALERTMANAGER_EXTERNAL_URL = env_str("ALERTMANAGER_EXTERNAL_URL", ALERTMANAGER_URLS[0])
+if "@" in ALERTMANAGER_EXTERNAL_URL.partition("://")[2].partition("/")[0]:
+    # Every user sees the link; credentials in it cannot become basic auth of a browser.
+    raise ImproperlyConfigured("ALERTMANAGER_EXTERNAL_URL must not carry credentials")
 
 ALERTS_REFRESH_SECONDS = env_int("ALERTS_REFRESH_SECONDS", 10, minimum=2)
 

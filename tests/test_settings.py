@@ -82,6 +82,39 @@ def effective(env: dict[str, str]) -> dict:
         ({"PROMETHEUS_URL": "localhost"}, "PROMETHEUS_URL: 'localhost' is not an http(s) URL"),
         ({"ALERTMANAGER_TIMEOUT": "abc"}, "ALERTMANAGER_TIMEOUT must be a whole number"),
         ({"ALERTMANAGER_TIMEOUT": "0"}, "ALERTMANAGER_TIMEOUT must be at least 1"),
+        ({"ALERTMANAGER_MAX_RESPONSE_MB": "0"}, "ALERTMANAGER_MAX_RESPONSE_MB must be at least 1"),
+        (
+            {"ALERTMANAGER_USERNAME": "alertui"},
+            "ALERTMANAGER_USERNAME and ALERTMANAGER_PASSWORD (or ALERTMANAGER_PASSWORD_FILE) go",
+        ),
+        ({"PROMETHEUS_PASSWORD": "pw"}, "PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD (or"),
+        (
+            {
+                "ALERTMANAGER_USERNAME": "alertui",
+                "ALERTMANAGER_PASSWORD": "pw",
+                "ALERTMANAGER_BEARER_TOKEN": "token",
+            },
+            "ALERTMANAGER_USERNAME and ALERTMANAGER_BEARER_TOKEN: give basic auth or a token",
+        ),
+        (
+            {"ALERTMANAGER_URL": "http://u:pw@am:9093", "ALERTMANAGER_BEARER_TOKEN": "token"},
+            "ALERTMANAGER_URL: 'http://***@am:9093' carries credentials and ALERTMANAGER_USERNAME"
+            " or ALERTMANAGER_BEARER_TOKEN gives them too; give them once",
+        ),
+        (
+            {"ALERTMANAGER_PASSWORD_FILE": "/nonexistent", "ALERTMANAGER_USERNAME": "alertui"},
+            "ALERTMANAGER_PASSWORD_FILE: cannot read '/nonexistent'",
+        ),
+        ({"PROMETHEUS_CA_FILE": "/nonexistent/ca.pem"}, "PROMETHEUS_CA_FILE: cannot read"),
+        (
+            {"ALERTMANAGER_CLIENT_CERT_FILE": "/etc/hostname"},
+            "ALERTMANAGER_CLIENT_CERT_FILE and ALERTMANAGER_CLIENT_KEY_FILE go together",
+        ),
+        ({"PROMETHEUS_INSECURE_SKIP_VERIFY": "maybe"}, "PROMETHEUS_INSECURE_SKIP_VERIFY must be"),
+        (
+            {"ALERTMANAGER_EXTERNAL_URL": "https://u:pw@am.example.com"},
+            "ALERTMANAGER_EXTERNAL_URL must not carry credentials",
+        ),
         ({"SILENCE_MAX_DURATION": "forever"}, "SILENCE_MAX_DURATION: 'forever' is not a duration"),
         ({"SILENCE_DEFAULT_DURATION": "0h"}, "SILENCE_DEFAULT_DURATION: The duration must be"),
         ({"SYNC_SILENCES_INTERVAL": "often"}, "SYNC_SILENCES_INTERVAL: 'often' is not a"),
@@ -231,3 +264,82 @@ def test_it_puts_the_trusted_header_backend_first_when_enabled():
         "alertui.accounts.backends.TrustedHeaderBackend",
         "django.contrib.auth.backends.ModelBackend",
     ]
+
+
+# -- credentials ---------------------------------------------------------------------------------
+
+CONNECTIONS = SETUP + (
+    "\nimport json\nfrom django.conf import settings as s\n"
+    "print(json.dumps({'alertmanagers': s.ALERTMANAGER_URLS,"
+    " 'prometheus': s.PROMETHEUS_URLS,"
+    " 'alertmanager_link': s.ALERTMANAGER_EXTERNAL_URL,"
+    " 'repr': repr(s.ALERTMANAGER_CONNECTIONS) + repr(s.PROMETHEUS_CONNECTIONS),"
+    " 'auth': {u: [c.basic_auth.username, c.basic_auth.password, c.bearer_token]"
+    "  if c.basic_auth else [None, None, c.bearer_token]"
+    "  for u, c in {**s.ALERTMANAGER_CONNECTIONS, **s.PROMETHEUS_CONNECTIONS}.items()},"
+    " 'tls': {u: [c.tls.ca_file, c.tls.cert_file, c.tls.key_file, c.tls.insecure_skip_verify]"
+    "  for u, c in s.PROMETHEUS_CONNECTIONS.items()}}))"
+)
+
+
+def connections(env: dict[str, str]) -> tuple[dict, str]:
+    result = start({"SECRET_KEY": GOOD_KEY, **env}, CONNECTIONS)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), result.stdout
+
+
+def test_it_takes_credentials_out_of_the_urls_and_sends_them_as_basic_auth():
+    found, _ = connections(
+        {
+            "ALERTMANAGER_URL": "https://alertui:s3cr%40t@am-0:9093/, http://am-1:9093",
+            "PROMETHEUS_URL": "https://reader:hunter2@prometheus:9090",
+        }
+    )
+
+    assert found["alertmanagers"] == ["https://am-0:9093", "http://am-1:9093"]
+    assert found["prometheus"] == ["https://prometheus:9090"]
+    assert found["alertmanager_link"] == "https://am-0:9093"
+    assert found["auth"] == {
+        "https://am-0:9093": ["alertui", "s3cr@t", ""],
+        "http://am-1:9093": [None, None, ""],
+        "https://prometheus:9090": ["reader", "hunter2", ""],
+    }
+    assert "s3cr" not in found["repr"] and "hunter2" not in found["repr"]
+
+
+def test_it_reads_credentials_and_tls_options_with_secrets_from_files(tmp_path):
+    (tmp_path / "password").write_text("from-the-secret-file\n")
+    (tmp_path / "token").write_text("token-from-a-file\n")
+    pem = tmp_path / "some.pem"
+    pem.write_text("not parsed at start")
+    found, _ = connections(
+        {
+            "ALERTMANAGER_URL": "https://am:9093",
+            "ALERTMANAGER_BEARER_TOKEN_FILE": str(tmp_path / "token"),
+            "PROMETHEUS_URL": "https://prometheus:9090",
+            "PROMETHEUS_USERNAME": "reader",
+            "PROMETHEUS_PASSWORD_FILE": str(tmp_path / "password"),
+            "PROMETHEUS_CA_FILE": str(pem),
+            "PROMETHEUS_CLIENT_CERT_FILE": str(pem),
+            "PROMETHEUS_CLIENT_KEY_FILE": str(pem),
+            "PROMETHEUS_INSECURE_SKIP_VERIFY": "true",
+        }
+    )
+
+    assert found["auth"] == {
+        "https://am:9093": [None, None, "token-from-a-file"],
+        "https://prometheus:9090": ["reader", "from-the-secret-file", ""],
+    }
+    assert found["tls"] == {"https://prometheus:9090": [str(pem), str(pem), str(pem), True]}
+    assert "from-a-file" not in found["repr"] and "from-the-secret" not in found["repr"]
+
+
+def test_a_refused_url_is_named_without_its_credentials():
+    result = start({"SECRET_KEY": GOOD_KEY, "ALERTMANAGER_URL": "ftp://alertui:hunter2@am"})
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: ALERTMANAGER_URL: 'ftp://am' is not an "
+        "http(s) URL"
+    )
+    assert "hunter2" not in result.stderr

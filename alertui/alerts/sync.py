@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from alertui.alerts import sources
 from alertui.alerts.models import Alert, AlertHistory, SourceStatus
+from alertui.clients import alertmanager_client
 from alertui.integrations.alertmanager import Alert as AmAlert
-from alertui.integrations.alertmanager import AlertmanagerClient, AlertmanagerError
+from alertui.integrations.alertmanager import AlertmanagerError
 from alertui.locks import exclusive
 
 # Prometheus re-sends every firing alert each resend interval, which moves updatedAt and endsAt
@@ -58,7 +59,7 @@ def fetch_alerts(urls: list[str]) -> tuple[dict[str, AmAlert], list[str]]:
     alerts: dict[str, AmAlert] = {}
     errors = []
     for url in urls:
-        client = AlertmanagerClient([url], timeout=settings.ALERTMANAGER_TIMEOUT)
+        client = alertmanager_client([url])
         try:
             for alert in client.list_alerts():
                 alerts.setdefault(alert.fingerprint, alert)

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from alertui import clients
 from alertui.audit.models import AuditEvent, PendingChange
 from alertui.integrations.alertmanager import (
     AlertmanagerClient,
@@ -63,7 +63,7 @@ class SilenceValues:
 
 
 def alertmanager_client() -> AlertmanagerClient:
-    return AlertmanagerClient(settings.ALERTMANAGER_URLS, timeout=settings.ALERTMANAGER_TIMEOUT)
+    return clients.alertmanager_client()
 
 
 # -- the operations ------------------------------------------------------------------------
@@ -257,7 +257,7 @@ def _send(intent: PendingChange, call):
         # Leave the intent: the sync job will find out whether the change happened and record
         # it either way.
         raise SilenceActionError(
-            f"Alertmanager did not answer in time ({e.message}). alertui will record the "
+            f"Alertmanager gave no clear answer ({e.message}). alertui will record the "
             "outcome at its next sync; check the silence list before trying again.",
             "unknown_outcome",
         ) from e
