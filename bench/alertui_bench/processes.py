@@ -75,11 +75,17 @@ def tail(path: Path, lines: int = 30) -> str:
 
 
 def wait_until(fn, timeout: float, what: str, interval: float = 0.25):
+    """Call `fn` until it returns a truthy value or `timeout` seconds pass. An exception from
+    `fn` means "not yet", except BenchError: `fn` raises that when waiting on is pointless (the
+    process exited, a task failed), so it ends the wait at once. That is why this is not
+    tests.servers.wait_until."""
     deadline = time.monotonic() + timeout
     last = "no attempt"
     while True:
         try:
             value = fn()
+        except BenchError:
+            raise
         except Exception as e:  # noqa: BLE001 - "not yet"
             last = f"{type(e).__name__}: {e}"
         else:
