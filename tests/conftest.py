@@ -19,6 +19,8 @@ import redis
 
 from tests.servers import ALERTMANAGER_VERSIONS, AlertmanagerProcess
 
+pytest_plugins = ["tests.ledger"]
+
 REDIS_TEST_DB = 15
 
 

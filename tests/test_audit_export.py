@@ -19,7 +19,7 @@ from django.db import connection, connections
 from alertui.audit.models import AuditEvent
 from tests.test_audit_pages import T0, csv_rows, event
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.handmade_rows]
 
 # More than one chunk of the export, and more than Django's iterator fetched at once (2000),
 # which kept one query open for the whole download.

@@ -22,9 +22,10 @@ from alertui.integrations.alertmanager import AlertmanagerClient, SilenceRequest
 from alertui.locks import LockUnavailable
 from alertui.matchers import Matcher
 from alertui.silences import services
+from alertui.silences.intents import grace
 from alertui.silences.models import Silence
 from alertui.silences.services import Actor, SilenceActionError, SilenceValues
-from alertui.silences.sync import INTENT_GRACE, sync_silences
+from alertui.silences.sync import sync_silences
 from alertui.targets.sync import sync_targets
 from tests.servers import AlertmanagerProcess, free_port, make_alert
 from tests.standins import FailingServer, FaultyProxy, HangingServer
@@ -231,7 +232,7 @@ def test_creating_a_silence_through_a_failing_proxy_says_the_outcome_is_unknown(
     # the intent is older than any request could take).
     settings.ALERTMANAGER_URLS = [am.url]
     PendingChange.objects.filter(pk=intent.pk).update(
-        created_at=timezone.now() - INTENT_GRACE - timedelta(seconds=1)
+        created_at=timezone.now() - grace() - timedelta(seconds=1)
     )
     assert synced(sync_silences).error == ""
     [attempt] = AuditEvent.objects.filter(actor=silencer, comment__contains="new during the")

@@ -16,9 +16,10 @@ from alertui.audit.models import AuditEvent, PendingChange
 from alertui.integrations.alertmanager import AlertmanagerClient, SilenceRequest
 from alertui.matchers import Matcher
 from alertui.silences import recorder
+from alertui.silences.intents import grace
 from alertui.silences.models import Silence
 from alertui.silences.recorder import Actor
-from alertui.silences.sync import INTENT_GRACE, sync_silences
+from alertui.silences.sync import sync_silences
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,7 @@ def died(user, action, request, *, silence_id="", before=None):
 
 def settle():
     """Run the sync once the intents are older than any request could take."""
-    with time_machine.travel(timezone.now() + INTENT_GRACE * 2):
+    with time_machine.travel(timezone.now() + grace() * 2):
         return sync_silences()
 
 

@@ -381,6 +381,7 @@ def test_lists_of_huge_silences_stay_bounded(own_am, viewer_client):
 
 
 @pytest.mark.regression
+@pytest.mark.handmade_rows
 def test_the_silence_pager_keeps_the_search_it_pages_through(viewer_client):
     now = timezone.now()
     for i in range(55):

@@ -12,9 +12,10 @@ from alertui.integrations.alertmanager import AlertmanagerClient, SilenceRequest
 from alertui.locks import exclusive
 from alertui.matchers import Matcher
 from alertui.silences import recorder, services
+from alertui.silences.intents import grace
 from alertui.silences.models import Silence
 from alertui.silences.services import Actor, SilenceValues
-from alertui.silences.sync import INTENT_GRACE, sync_silences
+from alertui.silences.sync import sync_silences
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +175,7 @@ def test_it_records_a_change_whose_request_died_under_the_right_person(am, silen
     fresh = sync_silences()
     assert fresh.deferred == 1 and not events_for(silence_id)  # it may still be finishing
 
-    with time_machine.travel(now + INTENT_GRACE * 2):
+    with time_machine.travel(now + grace() * 2):
         sync_silences()
     [event] = events_for(silence_id)
     assert (event.action, event.source, event.actor) == ("created", "browser", silencer)
@@ -190,7 +191,7 @@ def test_it_closes_an_intent_that_never_reached_alertmanager(am, silencer, tag):
     )
     recorder.begin(Actor(silencer), "created", request, silence_id="", before=None)
 
-    with time_machine.travel(now + INTENT_GRACE * 2):
+    with time_machine.travel(now + grace() * 2):
         sync_silences()
     event = AuditEvent.objects.get(outcome="failed")
     assert (event.action, event.actor) == ("created", silencer)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from alertui import clients
 from alertui.audit.models import AuditEvent, PendingChange
 from alertui.integrations.alertmanager import Silence as AmSilence
 from alertui.matchers import format_matchers
@@ -20,9 +21,13 @@ from alertui.matchers import format_matchers
 Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome
 
-# An intent younger than this may still be finishing in a web process; the sync leaves the
-# silences it could explain alone until then. Longer than any Alertmanager call can take.
-INTENT_GRACE = timedelta(seconds=90)
+
+def grace() -> timedelta:
+    """An intent younger than this may still be finishing in a web process; the sync leaves the
+    silences it could explain alone until then: longer than all of a change's calls can take."""
+    return timedelta(seconds=max(90.0, clients.change_bound() + 30))
+
+
 # How far Alertmanager's clock may be from ours when its times are compared with an intent's.
 CLOCK_SKEW = timedelta(seconds=30)
 # Alertmanager answers with millisecond times; we send microseconds.
@@ -70,7 +75,7 @@ def plan(
     by_id = {s.id: s for s in silences}
     new = [s for s in silences if s.id not in mirrored]
     for intent in sorted(intents, key=lambda i: i.created_at):
-        if now - intent.created_at < INTENT_GRACE:
+        if now - intent.created_at < grace():
             result.deferred |= _maybe_touched(intent, new)
             continue
         decision = _decide(intent, by_id, [s for s in new if s.id not in result.credits])
@@ -178,7 +183,7 @@ def _opened(intent: PendingChange) -> datetime:
 
 
 def _closed(intent: PendingChange) -> datetime:
-    return intent.created_at + INTENT_GRACE + CLOCK_SKEW
+    return intent.created_at + grace() + CLOCK_SKEW
 
 
 def _started_in_window(intent: PendingChange, silence: AmSilence) -> bool:

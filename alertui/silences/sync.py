@@ -28,7 +28,6 @@ from alertui.silences.services import alertmanager_client
 
 log = logging.getLogger(__name__)
 Action = AuditEvent.Action
-INTENT_GRACE = intents.INTENT_GRACE
 
 
 @dataclass
