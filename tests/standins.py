@@ -1,6 +1,8 @@
 """Stand-in servers for what a real Alertmanager or Prometheus cannot be made to do on demand:
-hang after taking a request, or answer 500. Every other test talks to real processes."""
+hang after taking a request, answer 500, or send an alert it would never make. Every other test
+talks to real processes."""
 
+import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,6 +71,39 @@ class FailingServer:
                 pass
 
         self.requests_seen = seen
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=2)
+
+
+class FixedAlertsServer:
+    """Answers GET /api/v2/alerts with a fixed list, for alert lists a real Alertmanager never
+    sends: it makes fingerprints and silence ids itself and refuses malformed alerts, so only a
+    stand-in can serve an empty silence id, a fingerprint with a slash or a time that does not
+    parse. The body is JSON, so lone surrogates arrive as escapes, as a Go server could send."""
+
+    def __init__(self, alerts: list):
+        body = json.dumps(alerts).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                found = self.path.split("?")[0] == "/api/v2/alerts"
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body) if found else 0))
+                self.end_headers()
+                if found:
+                    self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)

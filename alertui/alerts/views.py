@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from alertui.accounts.roles import can_silence
-from alertui.alerts import snapshot
+from alertui.alerts import snapshot, sources
 from alertui.alerts.models import AlertHistory
 from alertui.matchers import LABEL_NAME, MatcherError, parse_filter
 
@@ -89,12 +89,14 @@ def alert_list(request):
     viewer_can_silence = can_silence(request.user)
     page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     params = _shown_params(query, groups)
+    note = sources.note(sources.ALERTMANAGER_ALERTS)
     ctx = {
         "query": query,
         "totals": totals,
         "state_choices": snapshot.STATES,
         "label_names": label_names,
         "can_silence": viewer_can_silence,
+        "note": note,
     }
     # Every open tab polling the same view gets the same HTML, rendered once per snapshot.
     generation = snapshot.generation_of(everything)
@@ -104,6 +106,7 @@ def alert_list(request):
         params.urlencode(),
         page.number,
         tuple(query["errors"]),
+        note,
     )
     results = _rendered_pages.get(key) if generation is not None else None
     if results is None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from alertui.integrations.alertmanager import parse_time
+from alertui.integrations.values import parse_time
 
 USER_AGENT = "alertui"
 NEVER = datetime.fromisoformat("0001-01-01T00:00:00+00:00")
