@@ -45,14 +45,34 @@ class HangingServer:
         self.sock.close()
 
 
-class FailingServer:
+class _QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _HttpStandIn:
+    """An HTTP server on a free loopback port, answering from a thread until stop()."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=2)
+
+
+class FailingServer(_HttpStandIn):
     """Answers every request with 500 and `message` as a JSON string, the way Alertmanager's
     API words its errors; `requests_seen` lists what it was asked."""
 
     def __init__(self, message: str = "internal error"):
         seen: list[str] = []
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_QuietHandler):
             def _fail(self):
                 seen.append(f"{self.command} {self.path}")
                 length = int(self.headers.get("Content-Length") or 0)
@@ -67,22 +87,11 @@ class FailingServer:
 
             do_GET = do_POST = do_DELETE = _fail
 
-            def log_message(self, *args):
-                pass
-
         self.requests_seen = seen
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=2)
+        self._serve(Handler)
 
 
-class FixedAlertsServer:
+class FixedAlertsServer(_HttpStandIn):
     """Answers GET /api/v2/alerts with a fixed list, for alert lists a real Alertmanager never
     sends: it makes fingerprints and silence ids itself and refuses malformed alerts, so only a
     stand-in can serve an empty silence id, a fingerprint with a slash or a time that does not
@@ -91,7 +100,7 @@ class FixedAlertsServer:
     def __init__(self, alerts: list):
         body = json.dumps(alerts).encode()
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_QuietHandler):
             def do_GET(self):
                 found = self.path.split("?")[0] == "/api/v2/alerts"
                 self.send_response(200 if found else 404)
@@ -101,15 +110,4 @@ class FixedAlertsServer:
                 if found:
                     self.wfile.write(body)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=2)
+        self._serve(Handler)

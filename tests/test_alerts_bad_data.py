@@ -106,6 +106,16 @@ def served(fingerprint: str, alertname: str) -> dict:
     }
 
 
+def sync_from(settings, alerts: list):
+    """The result of a sync from a stand-in Alertmanager listing `alerts`."""
+    alertmanager = FixedAlertsServer(alerts)
+    settings.ALERTMANAGER_URLS = [alertmanager.url]
+    try:
+        return synced(sync_alerts)
+    finally:
+        alertmanager.stop()
+
+
 def _set(path: str, value):
     def change(alert):
         *parents, last = path.split(".")
@@ -164,14 +174,7 @@ def test_one_bad_alert_leaves_the_others_and_the_page_working(
 ):
     good = served("0123456789abcdef", "Good")
     bad = change(copy.deepcopy(served("fedcba9876543210", "Bad")))
-    alertmanager = FixedAlertsServer([good, bad, served("00000000000000aa", "AlsoGood")])
-    settings.ALERTMANAGER_URLS = [alertmanager.url]
-    try:
-        result = synced(sync_alerts)
-    finally:
-        alertmanager.stop()
-
-    assert result.error == ""
+    assert sync_from(settings, [good, bad, served("00000000000000aa", "AlsoGood")]).error == ""
     page = page_of(silencer_client)
     names = sorted(a.name for a in parse_alerts(page))
     if note == SKIPPED:
@@ -191,12 +194,7 @@ def test_it_counts_every_unreadable_alert_and_says_why(settings, redis_db, silen
     bad = [served(f"{n:016x}", f"Bad{n}") for n in range(3)]
     for alert in bad:
         del alert["fingerprint"]
-    alertmanager = FixedAlertsServer([served("0123456789abcdef", "Good"), *bad])
-    settings.ALERTMANAGER_URLS = [alertmanager.url]
-    try:
-        assert synced(sync_alerts).error == ""
-    finally:
-        alertmanager.stop()
+    assert sync_from(settings, [served("0123456789abcdef", "Good"), *bad]).error == ""
 
     page = text(page_of(silencer_client))
     assert "3 alerts from Alertmanager could not be read and are not shown" in page
@@ -208,12 +206,7 @@ def test_the_note_goes_once_alertmanager_sends_only_good_alerts(
 ):
     good = served("0123456789abcdef", "Good")
     for alerts in ([good, "Bad"], [good]):
-        alertmanager = FixedAlertsServer(alerts)
-        settings.ALERTMANAGER_URLS = [alertmanager.url]
-        try:
-            assert synced(sync_alerts).error == ""
-        finally:
-            alertmanager.stop()
+        assert sync_from(settings, alerts).error == ""
         page = text(page_of(silencer_client))
         assert ("could not be read" in page) == (len(alerts) == 2)
         assert [a.name for a in parse_alerts(page_of(silencer_client))] == ["Good"]
