@@ -248,6 +248,9 @@ if "@" in ALERTMANAGER_EXTERNAL_URL.partition("://")[2].partition("/")[0]:
     raise ImproperlyConfigured("ALERTMANAGER_EXTERNAL_URL must not carry credentials")
 
 ALERTS_REFRESH_SECONDS = env_int("ALERTS_REFRESH_SECONDS", 10, minimum=2)
+# Memory each web process may keep for the alerts page's caches (rendered pages, alert HTML,
+# filtered views, compiled filter regexes), in MiB; entries beyond it are evicted, oldest first.
+ALERTS_CACHE_MB = env_int("ALERTS_CACHE_MB", 32, minimum=1)
 
 # Optional bearer token Prometheus must send to scrape /metrics (empty: open, as usual inside
 # a cluster).

@@ -1,7 +1,8 @@
 """Stand-in servers for what a real Alertmanager or Prometheus cannot be made to do on demand:
-hang after taking a request, answer 500, or sit behind a proxy that answers 502 or trickles.
-Every other test talks to real processes."""
+hang after taking a request, answer 500, sit behind a proxy that answers 502 or trickles, or
+send an alert it would never make. Every other test talks to real processes."""
 
+import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,14 +47,34 @@ class HangingServer:
         self.sock.close()
 
 
-class FailingServer:
+class _QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _HttpStandIn:
+    """An HTTP server on a free loopback port, answering from a thread until stop()."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=2)
+
+
+class FailingServer(_HttpStandIn):
     """Answers every request with 500 and `message` as a JSON string, the way Alertmanager's
     API words its errors; `requests_seen` lists what it was asked."""
 
     def __init__(self, message: str = "internal error"):
         seen: list[str] = []
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_QuietHandler):
             def _fail(self):
                 seen.append(f"{self.command} {self.path}")
                 length = int(self.headers.get("Content-Length") or 0)
@@ -68,25 +89,36 @@ class FailingServer:
 
             do_GET = do_POST = do_DELETE = _fail
 
-            def log_message(self, *args):
-                pass
-
         self.requests_seen = seen
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+        self._serve(Handler)
 
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=2)
+
+class FixedAlertsServer(_HttpStandIn):
+    """Answers GET /api/v2/alerts with a fixed list, for alert lists a real Alertmanager never
+    sends: it makes fingerprints and silence ids itself and refuses malformed alerts, so only a
+    stand-in can serve an empty silence id, a fingerprint with a slash or a time that does not
+    parse. The body is JSON, so lone surrogates arrive as escapes, as a Go server could send."""
+
+    def __init__(self, alerts: list):
+        body = json.dumps(alerts).encode()
+
+        class Handler(_QuietHandler):
+            def do_GET(self):
+                found = self.path.split("?")[0] == "/api/v2/alerts"
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body) if found else 0))
+                self.end_headers()
+                if found:
+                    self.wfile.write(body)
+
+        self._serve(Handler)
 
 
 STAND_IN_LIMIT = 60  # seconds a trickling answer goes on at most, so a regression fails, not hangs
 
 
-class FaultyProxy:
+class FaultyProxy(_HttpStandIn):
     """A reverse proxy in front of a real Alertmanager or Prometheus that fails chosen requests
     the way a broken ingress or a wedged peer does, which the real server cannot be made to do:
 
@@ -108,7 +140,7 @@ class FaultyProxy:
         self.requests_seen = seen
         self._stopping = stopping
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def _handle(self):
@@ -163,17 +195,9 @@ class FaultyProxy:
 
             do_GET = do_POST = do_DELETE = _handle
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._serve(Handler)
         self.server.block_on_close = False
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
 
     def stop(self):
         self._stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=2)
+        super().stop()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from alertui.integrations import values
 from alertui.integrations.connection import Connection
 from alertui.integrations.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -23,6 +24,7 @@ from alertui.integrations.http import (
     Transport,
     TransportError,
 )
+from alertui.integrations.values import Unreadable, parse_time, text
 from alertui.matchers import Matcher
 
 
@@ -47,21 +49,6 @@ class AlertmanagerOutcomeUnknown(AlertmanagerError):
 
 class SilenceNotFound(AlertmanagerError):
     pass
-
-
-def text(value) -> str:
-    """Alertmanager's strings as we keep them: NUL, which it accepts and databases refuse,
-    becomes U+FFFD."""
-    return str(value).replace("\x00", "\ufffd")
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:  # Alertmanager reads zone-less times as UTC
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def format_time(value: datetime) -> str:
@@ -130,25 +117,62 @@ class Alert:
     silenced_by: tuple[str, ...]
     inhibited_by: tuple[str, ...]
     receivers: tuple[str, ...]
+    # What was wrong with the alert as Alertmanager sent it (each value dropped or converted).
+    problems: tuple[str, ...] = ()
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Alert:
-        status = data.get("status") or {}
+    def from_api(cls, data: Any) -> Alert:
+        """The alert, keeping every value that can be read. Raises Unreadable when it has no
+        usable fingerprint or labels (nothing could identify or show it); any other bad value
+        is dropped or converted, and named in `problems`."""
+        if not isinstance(data, dict):
+            raise Unreadable(f"an item that is not an alert: {values.brief(data)}")
+        fingerprint = data.get("fingerprint")
+        if fingerprint is None:
+            raise Unreadable("an alert without a fingerprint")
+        if not isinstance(fingerprint, str) or not values.ID.fullmatch(fingerprint):
+            raise Unreadable(
+                f"fingerprint {values.brief(fingerprint)} is not one Alertmanager makes"
+            )
+        if not isinstance(data.get("labels"), dict):
+            raise Unreadable(f"the labels of alert {fingerprint} are not an object")
+        problems: list[str] = []
+        status = values.field(data, "status", dict, {}, problems)
+        annotations = values.field(data, "annotations", dict, {}, problems)
+        receivers = values.field(data, "receivers", list, [], problems)
         return cls(
-            fingerprint=str(data["fingerprint"]),
-            labels={text(k): text(v) for k, v in (data.get("labels") or {}).items()},
-            annotations={text(k): text(v) for k, v in (data.get("annotations") or {}).items()},
-            starts_at=parse_time(data.get("startsAt")),
-            ends_at=parse_time(data.get("endsAt")),
-            updated_at=parse_time(data.get("updatedAt")),
-            generator_url=text(data.get("generatorURL") or ""),
-            state=str(status.get("state") or ""),
-            silenced_by=tuple(status.get("silencedBy") or ()),
-            inhibited_by=tuple(status.get("inhibitedBy") or ()),
-            receivers=tuple(
-                str(r.get("name", "")) for r in data.get("receivers") or () if isinstance(r, dict)
-            ),
+            fingerprint=fingerprint,
+            labels=values.strings(data["labels"], "label", problems),
+            annotations=values.strings(annotations, "annotation", problems),
+            starts_at=values.time(data, "startsAt", problems),
+            ends_at=values.time(data, "endsAt", problems),
+            updated_at=values.time(data, "updatedAt", problems),
+            generator_url=values.link(data, "generatorURL", problems),
+            state=_state(status.get("state"), problems),
+            silenced_by=values.ids(status, "silencedBy", problems),
+            inhibited_by=values.ids(status, "inhibitedBy", problems),
+            receivers=tuple(text(r.get("name", "")) for r in receivers if isinstance(r, dict)),
+            problems=tuple(f"alert {fingerprint}: {p}" for p in problems),
         )
+
+
+class AlertList(list):
+    """The alerts of one answer that could be read; `unreadable` says what each other item
+    was, so one bad item costs that item only."""
+
+    def __init__(self, alerts=(), unreadable=()):
+        super().__init__(alerts)
+        self.unreadable: list[str] = list(unreadable)
+
+
+ALERT_STATES = ("unprocessed", "active", "suppressed")
+
+
+def _state(value, problems: list[str]) -> str:
+    if value is None or value in ALERT_STATES:
+        return value or ""
+    problems.append(f"state {values.brief(value)} is not one Alertmanager has")
+    return ""
 
 
 @dataclass(frozen=True)
@@ -310,16 +334,22 @@ class AlertmanagerClient:
         silenced: bool = True,
         inhibited: bool = True,
         filters: list[str] | None = None,
-    ) -> list[Alert]:
+    ) -> AlertList:
         params = {
             "active": _bool(active),
             "silenced": _bool(silenced),
             "inhibited": _bool(inhibited),
             "filter": filters or [],
         }
-        return [
-            _parse(Alert.from_api, a) for a in _list(self._json("GET", "/alerts", params=params))
-        ]
+        alerts = AlertList()
+        for item in _list(self._json("GET", "/alerts", params=params)):
+            try:
+                alerts.append(Alert.from_api(item))
+            except Unreadable as e:
+                alerts.unreadable.append(str(e))
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                alerts.unreadable.append(f"an alert alertui cannot read ({type(e).__name__}: {e})")
+        return alerts
 
     def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
         """Push alerts (used by the demo and tests to feed a real Alertmanager)."""

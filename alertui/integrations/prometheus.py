@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from alertui.integrations.alertmanager import parse_time
 from alertui.integrations.connection import Connection
 from alertui.integrations.http import DEFAULT_MAX_RESPONSE_BYTES, Transport, TransportError
+from alertui.integrations.values import parse_time
 
 NEVER = datetime.fromisoformat("0001-01-01T00:00:00+00:00")
 
