@@ -19,6 +19,8 @@ import pytest
 # The files of the suite: every test in them is marked `hostile`.
 SUITE = {
     "test_access.py",
+    "test_alerts_bad_data.py",
+    "test_alerts_caches.py",
     "test_audit_export.py",
     "test_bounded_calls.py",
     "test_client_address.py",
@@ -28,6 +30,7 @@ SUITE = {
     "test_interrupted_changes.py",
     "test_recreate_link.py",
     "test_security.py",
+    "test_silences_bad_data.py",
     "test_source_auth.py",
 }
 # Strings that must never be stored: the test users' password, and whatever secrets tests add

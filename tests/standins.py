@@ -93,26 +93,33 @@ class FailingServer(_HttpStandIn):
         self._serve(Handler)
 
 
-class FixedAlertsServer(_HttpStandIn):
-    """Answers GET /api/v2/alerts with a fixed list, for alert lists a real Alertmanager never
-    sends: it makes fingerprints and silence ids itself and refuses malformed alerts, so only a
-    stand-in can serve an empty silence id, a fingerprint with a slash or a time that does not
-    parse. The body is JSON, so lone surrogates arrive as escapes, as a Go server could send."""
+class FixedAnswersServer(_HttpStandIn):
+    """Answers GET of each path in `answers` (e.g. "/api/v2/alerts") with that fixed JSON, for
+    lists a real Alertmanager never sends: it makes fingerprints and silence ids itself and
+    refuses malformed alerts and silences, so only a stand-in can serve an empty silence id, a
+    fingerprint with a slash or a time that does not parse. The body is JSON, so lone
+    surrogates arrive as escapes, as a Go server could send."""
 
-    def __init__(self, alerts: list):
-        body = json.dumps(alerts).encode()
+    def __init__(self, answers: dict[str, object]):
+        bodies = {path: json.dumps(answer).encode() for path, answer in answers.items()}
 
         class Handler(_QuietHandler):
             def do_GET(self):
-                found = self.path.split("?")[0] == "/api/v2/alerts"
-                self.send_response(200 if found else 404)
+                body = bodies.get(self.path.split("?")[0])
+                self.send_response(404 if body is None else 200)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body) if found else 0))
+                self.send_header("Content-Length", str(len(body or b"")))
                 self.end_headers()
-                if found:
-                    self.wfile.write(body)
+                self.wfile.write(body or b"")
 
         self._serve(Handler)
+
+
+class FixedAlertsServer(FixedAnswersServer):
+    """GET /api/v2/alerts answered with a fixed list (see FixedAnswersServer)."""
+
+    def __init__(self, alerts: list):
+        super().__init__({"/api/v2/alerts": alerts})
 
 
 STAND_IN_LIMIT = 60  # seconds a trickling answer goes on at most, so a regression fails, not hangs

@@ -67,17 +67,49 @@ class Silence:
     state: str  # active | pending | expired, as Alertmanager computed it when asked
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Silence:
-        return cls(
-            id=str(data["id"]),
-            matchers=tuple(Matcher.from_api(m) for m in data.get("matchers") or []),
-            starts_at=parse_time(data["startsAt"]),
-            ends_at=parse_time(data["endsAt"]),
-            created_by=text(data.get("createdBy") or ""),
-            comment=text(data.get("comment") or ""),
-            updated_at=parse_time(data.get("updatedAt")),
-            state=str((data.get("status") or {}).get("state") or ""),
-        )
+    def from_api(cls, data: Any) -> Silence:
+        """The silence, or Unreadable: a silence is kept whole or not at all, since a part of
+        its matchers or times would mute something else than Alertmanager does."""
+        if not isinstance(data, dict):
+            raise Unreadable(f"an item that is not a silence: {values.brief(data)}")
+        silence_id = data.get("id")
+        if not isinstance(silence_id, str) or not values.ID.fullmatch(silence_id):
+            raise Unreadable(f"silence id {values.brief(silence_id)} is not one Alertmanager makes")
+        try:
+            matchers = data.get("matchers")
+            if not isinstance(matchers, list) or not matchers:
+                raise ValueError("no matchers")
+            status = data.get("status") or {}
+            starts_at, ends_at = parse_time(data["startsAt"]), parse_time(data["endsAt"])
+            if starts_at is None or ends_at is None:
+                raise ValueError("no start or end")
+            for m in matchers:
+                if not (isinstance(m.get("name"), str) and m["name"]) or not isinstance(
+                    m.get("value"), str
+                ):
+                    raise ValueError(f"matcher {values.brief(m)} lacks a name or a value")
+            return cls(
+                id=silence_id,
+                matchers=tuple(Matcher.from_api(m) for m in matchers),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                created_by=text(data.get("createdBy") or ""),
+                comment=text(data.get("comment") or ""),
+                updated_at=parse_time(data.get("updatedAt")),
+                state=str(status.get("state") or "") if isinstance(status, dict) else "",
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise Unreadable(f"silence {silence_id} ({type(e).__name__}: {e})"[:300]) from None
+
+
+class SilenceList(list):
+    """The silences of one answer that could be read; `unreadable` says what each other item
+    was, and `unreadable_ids` holds the ids among them (those silences still exist)."""
+
+    def __init__(self, silences=()):
+        super().__init__(silences)
+        self.unreadable: list[str] = []
+        self.unreadable_ids: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -296,8 +328,16 @@ class AlertmanagerClient:
     def status(self) -> Status:
         return _parse(Status.from_api, self._json("GET", "/status"))
 
-    def list_silences(self) -> list[Silence]:
-        return [_parse(Silence.from_api, s) for s in _list(self._json("GET", "/silences"))]
+    def list_silences(self) -> SilenceList:
+        silences = SilenceList()
+        for item in _list(self._json("GET", "/silences")):
+            try:
+                silences.append(Silence.from_api(item))
+            except Unreadable as e:
+                silences.unreadable.append(str(e))
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    silences.unreadable_ids.add(item["id"][:64])
+        return silences
 
     def get_silence(self, silence_id: str) -> Silence:
         body = self._json("GET", f"/silence/{silence_id}", about_silence=True)

@@ -37,6 +37,7 @@ class SyncResult:
     recorded: list[str] = field(default_factory=list)  # "action silence_id"
     deferred: int = 0
     error: str = ""
+    note: str = ""  # what could not be read
 
 
 def sync_silences(client: AlertmanagerClient | None = None) -> SyncResult:
@@ -76,16 +77,30 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
             result.error = f"silence {am.id}: {e}"[:500]
             continue
         result.recorded += [f"{action} {am.id}" for action in recorded]
-    recorder.mark_forgotten_except({am.id for am in silences})
+    # A silence that could not be read still exists: its mirror stays as it was.
+    recorder.mark_forgotten_except({am.id for am in silences} | silences.unreadable_ids)
     for closure in plan.closures:
         recorder.fail(
             closure.intent, closure.error, note="Recorded by the sync job.", outcome=closure.outcome
         )
+    result.note = _note(silences.unreadable)
     if result.error:
         run.failure(result.error)
     else:
-        run.success(changed=bool(result.recorded))
+        run.success(changed=bool(result.recorded), note=result.note)
     return result
+
+
+def _note(unreadable: list[str]) -> str:
+    """What the silences page says about silences this sync could not read: a silence that
+    mutes alerts must never go missing without a word."""
+    if not unreadable:
+        return ""
+    one = len(unreadable) == 1
+    return (
+        f"{len(unreadable)} silence{'' if one else 's'} from Alertmanager could not be read "
+        f"and {'is' if one else 'are'} not shown: {'; '.join(unreadable[:5])}."
+    )
 
 
 def _sync_one(am: AmSilence, plan: intents.Plan) -> list[str]:

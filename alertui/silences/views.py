@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alertui.accounts.roles import can_silence, silencer_required
+from alertui.alerts import sources
 from alertui.alerts.models import Alert
 from alertui.durations import DurationError, parse_duration
 from alertui.matchers import matches_all
@@ -51,6 +52,7 @@ def silence_list(request):
     for silence in page:
         silence.alert_count = counts.get(silence.id, 0)
     ctx = {
+        "note": sources.note(sources.ALERTMANAGER_SILENCES),
         "page": page,
         "state": state,
         "states": STATES + ("all",),
