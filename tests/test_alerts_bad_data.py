@@ -19,9 +19,9 @@ from django.utils import timezone
 from alertui.alerts.models import Alert
 from alertui.alerts.sync import sync_alerts
 from alertui.integrations.alertmanager import format_time
+from tests.alerts_page_reading import fire, links, parse_alerts, text
 from tests.servers import AlertmanagerProcess, make_alert
 from tests.standins import FixedAlertsServer
-from tests.test_alerts_page import fire, links, parse_alerts, text
 from tests.test_failures import synced
 from tests.test_security import inert_problems
 

@@ -26,7 +26,7 @@ from alertui.alerts import rendering, snapshot, sources, views
 from alertui.alerts.models import Alert
 from alertui.caches import MB
 from alertui.matchers import _compiled
-from tests.test_alerts_page import fire, links, shown_names
+from tests.alerts_page_reading import fire, links, shown_names
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
 
