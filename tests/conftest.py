@@ -123,20 +123,29 @@ def fresh_snapshot(monkeypatch):
 
 @pytest.fixture
 def redis_db(settings):
-    """settings.REDIS_URL on a test database (15) of the configured Redis, emptied first."""
+    """settings.REDIS_URL on a test database (15) of the configured Redis, with this run's keys
+    (locks, Celery's queue: all under settings.TEST_REDIS_PREFIX) emptied first. Other runs on
+    the machine share the database: their keys are left alone."""
     base = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     url = urlunsplit((base.scheme, base.netloc, f"/{REDIS_TEST_DB}", "", ""))
     client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
     try:
-        client.flushdb()
+        stale = list(client.scan_iter(f"{settings.TEST_REDIS_PREFIX}:*"))
+        if stale:
+            client.delete(*stale)
     except redis.RedisError as e:
         raise RuntimeError(f"Redis at {url} is needed for this test: {e}") from e
     settings.REDIS_URL = url
     settings.CELERY_BROKER_URL = url
-    # Locks of this test session only: another test run on the same machine shares db 15.
-    settings.LOCK_PREFIX = f"alertui-test-{os.getpid()}"
+    settings.LOCK_PREFIX = settings.TEST_REDIS_PREFIX
     yield client
     client.close()
+
+
+@pytest.fixture
+def celery_queue(settings):
+    """The Redis key of this run's Celery queue (tests reading what was queued)."""
+    return f"{settings.TEST_REDIS_PREFIX}:celery"
 
 
 @pytest.fixture

@@ -35,5 +35,20 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.gettempdir()) / f"alertui-test-{os.getpid()}.sqlite3")
     }
+else:
+    # Likewise one PostgreSQL test database per run: two runs sharing "test_<name>" would drop
+    # each other's database.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"  # noqa: F405
+    }
 # No Prometheus unless a test starts one and points PROMETHEUS_URLS at it.
 PROMETHEUS_URLS = []
+
+# Redis is shared by every test run on the machine (two runs at once, or a run beside a
+# developer's): everything a run keeps there (locks, Celery's queue) carries this prefix, and a
+# test empties only its own run's keys, never the database.
+TEST_REDIS_PREFIX = f"alertui-test-{os.getpid()}"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+    "global_keyprefix": f"{TEST_REDIS_PREFIX}:",
+}

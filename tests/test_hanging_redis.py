@@ -89,6 +89,7 @@ def test_silence_changes_finish_and_their_notices_are_sent_when_redis_is_back(
     redis_db,
     hanging_redis,
     celery_broker,
+    celery_queue,
     silencer,
     tag,
     caplog,
@@ -126,7 +127,7 @@ def test_silence_changes_finish_and_their_notices_are_sent_when_redis_is_back(
     with celery_broker(real_broker):
         with time_machine.travel(timezone.now() + timedelta(minutes=6)):
             assert notices.requeue_stalled() == 4
-        messages = [json.loads(m) for m in reversed(redis_db.lrange("celery", 0, -1))]
+        messages = [json.loads(m) for m in reversed(redis_db.lrange(celery_queue, 0, -1))]
     queued = [json.loads(base64.b64decode(m["body"]))[0] for m in messages]
     assert sorted(queued) == sorted([d] for d in Delivery.objects.values_list("pk", flat=True))
     for args in queued:

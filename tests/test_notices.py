@@ -475,7 +475,7 @@ def test_it_runs_reminders_as_a_celery_task(am, notify, receiver, silencer, tag)
 
 
 def test_it_queues_the_notice_after_commit_without_waiting_for_the_webhook(
-    am, notify, receiver, redis_db, celery_broker, silencer, tag
+    am, notify, receiver, redis_db, celery_broker, celery_queue, silencer, tag
 ):
     """With a real broker (Redis) and no worker: the action completes without touching the
     (hanging) webhook; its deliveries are committed with the audit row, and each queued task is
@@ -487,7 +487,7 @@ def test_it_queues_the_notice_after_commit_without_waiting_for_the_webhook(
     notify.NOTIFY_MAX_RETRIES = 0
     with celery_broker(notify.CELERY_BROKER_URL):
         silence = services.create_silence(Actor(silencer), values(tag))
-        messages = [json.loads(m) for m in reversed(redis_db.lrange("celery", 0, -1))]
+        messages = [json.loads(m) for m in reversed(redis_db.lrange(celery_queue, 0, -1))]
 
     # The change is done and nothing was attempted yet: the action did not wait for a webhook.
     assert receiver.requests == []
