@@ -5,7 +5,9 @@ with a message that says what to fix. A `NAME_FILE` variable, when set, is read 
 (the way container secrets are mounted).
 """
 
+import ipaddress
 import os
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -70,6 +72,34 @@ def env_urls(name: str, default: str = "") -> list[str]:
     return urls
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(name: str, items: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """Addresses and networks (`10.0.0.5`, `10.1.0.0/16`, `fd00::/8`), for `name`'s message.
+
+    An IPv4-mapped IPv6 entry (`::ffff:10.0.0.5`) is kept as the IPv4 network it names:
+    peers are compared in their IPv4 form (alertui.proxies.parse_address)."""
+    networks = []
+    for item in items:
+        try:
+            network = ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network"
+            ) from None
+        mapped = getattr(network.network_address, "ipv4_mapped", None)
+        if mapped is not None and network.prefixlen >= 96:
+            network = ipaddress.IPv4Network((mapped, network.prefixlen - 96))
+        networks.append(network)
+    return tuple(networks)
+
+
+def env_networks(name: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated IP addresses and networks, parsed once at start."""
+    return parse_networks(name, env_list(name))
+
+
 def env_duration_seconds(name: str, default: str) -> int:
     """A duration such as `30s`, `5m`, `2h`, `30d` (see alertui.durations)."""
     from alertui.durations import DurationError, parse_duration
@@ -79,3 +109,61 @@ def env_duration_seconds(name: str, default: str) -> int:
         return int(parse_duration(raw).total_seconds())
     except DurationError as e:
         raise ImproperlyConfigured(f"{name}: {e}") from None
+
+
+def env_connections(prefix: str, default: str = "") -> dict:
+    """The servers in `{prefix}_URL` (comma-separated), each a Connection keyed by its URL, with
+    the credentials and TLS options of `{prefix}_USERNAME` and `_PASSWORD`, or `_BEARER_TOKEN`
+    (secrets: `_FILE` works), `_CA_FILE`, `_CLIENT_CERT_FILE` with `_CLIENT_KEY_FILE`, and
+    `_INSECURE_SKIP_VERIFY`.
+
+    The URLs are shown on pages, in /metrics and in errors the audit keeps, so they never carry
+    credentials: `https://user:pass@host` becomes `https://host` with basic auth (deployments
+    that wrote them this way keep working, and the password goes nowhere else).
+    """
+    from alertui.integrations.connection import TLS, BasicAuth, Connection, redact
+
+    username = env_str(f"{prefix}_USERNAME")
+    password = env_str(f"{prefix}_PASSWORD")
+    token = env_str(f"{prefix}_BEARER_TOKEN")
+    if bool(username) != bool(password):
+        raise ImproperlyConfigured(
+            f"{prefix}_USERNAME and {prefix}_PASSWORD (or {prefix}_PASSWORD_FILE) go together"
+        )
+    if username and token:
+        raise ImproperlyConfigured(
+            f"{prefix}_USERNAME and {prefix}_BEARER_TOKEN: give basic auth or a token, not both"
+        )
+    files = {}
+    for key, suffix in (
+        ("ca_file", "CA_FILE"),
+        ("cert_file", "CLIENT_CERT_FILE"),
+        ("key_file", "CLIENT_KEY_FILE"),
+    ):
+        path = env_str(f"{prefix}_{suffix}")
+        if path and not os.access(path, os.R_OK):
+            raise ImproperlyConfigured(f"{prefix}_{suffix}: cannot read {path!r}")
+        files[key] = path
+    if bool(files["cert_file"]) != bool(files["key_file"]):
+        raise ImproperlyConfigured(
+            f"{prefix}_CLIENT_CERT_FILE and {prefix}_CLIENT_KEY_FILE go together"
+        )
+    options = {
+        "basic_auth": BasicAuth(username, password) if username else None,
+        "bearer_token": token,
+        "tls": TLS(**files, insecure_skip_verify=env_bool(f"{prefix}_INSECURE_SKIP_VERIFY")),
+    }
+    connections = {}
+    for item in env_list(f"{prefix}_URL", default):
+        parts = urlsplit(item)
+        if (parts.username is not None or parts.password is not None) and (username or token):
+            raise ImproperlyConfigured(
+                f"{prefix}_URL: {redact(item)!r} carries credentials and {prefix}_USERNAME or "
+                f"{prefix}_BEARER_TOKEN gives them too; give them once"
+            )
+        try:
+            connection = Connection.from_url(item, **options)
+        except ValueError as e:
+            raise ImproperlyConfigured(f"{prefix}_URL: {e}") from None
+        connections[connection.url] = connection
+    return connections

@@ -10,9 +10,11 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property
 
 import re2
+
+from alertui.caches import BoundedCache
 
 OPERATORS = ("=", "!=", "=~", "!~")
 # Classic Prometheus label names: accepted by every Alertmanager version (0.25 rejects others).
@@ -29,14 +31,29 @@ class MatcherError(ValueError):
     pass
 
 
-@lru_cache(maxsize=4096)
+def _regex_size(regex) -> int:
+    # RE2 keeps about 10 bytes per program instruction plus ~2 KB per regex (measured): one
+    # filter of 20 characters can compile to 5 MB, so a count bound would not do. Counted
+    # twice over, for the reverse program RE2 may build (asking its size would build it).
+    return 2048 + 32 * regex.programsize
+
+
+_compiled = BoundedCache("filter regexes", 0.1, _regex_size)
+
+
 def compile_regex(pattern: str):
     """Compile as Alertmanager does (`^(?:pattern)$`); MatcherError with RE2's reason."""
-    try:
-        return re2.compile(f"^(?:{pattern})$", options=_RE2_OPTIONS)
-    except re2.error as e:
-        reason = e.args[0].decode() if e.args and isinstance(e.args[0], bytes) else str(e)
-        raise MatcherError(f"invalid regular expression {pattern!r}: {reason}") from None
+    found = _compiled.get(pattern)
+    if found is None:
+        try:
+            # Not re2.compile: it keeps the last 128 regexes in a cache of its own, unbounded
+            # in bytes (up to 1 GiB), which would defeat this one.
+            found = re2._Regexp(f"^(?:{pattern})$", _RE2_OPTIONS)
+        except re2.error as e:
+            reason = e.args[0].decode() if e.args and isinstance(e.args[0], bytes) else str(e)
+            raise MatcherError(f"invalid regular expression {pattern!r}: {reason}") from None
+        _compiled.put(pattern, found)
+    return found
 
 
 @dataclass(frozen=True)
@@ -64,13 +81,18 @@ class Matcher:
                 "not starting with a digit"
             )
         if self.is_regex:
-            compile_regex(self.value)
+            self._regex  # noqa: B018 (compiles it: a bad regex raises here)
+
+    @cached_property
+    def _regex(self):
+        # Kept on the matcher too: matching thousands of alerts looks it up once.
+        return compile_regex(self.value)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         # A missing label counts as the empty string, as in Alertmanager.
         actual = labels.get(self.name, "")
         if self.is_regex:
-            hit = compile_regex(self.value).match(actual) is not None
+            hit = self._regex.match(actual) is not None
         else:
             hit = actual == self.value
         return hit if self.is_equal else not hit

@@ -5,7 +5,6 @@ supports (PostgreSQL in production). Invalid values stop the start with a messag
 variable (see alertui/env.py).
 """
 
-import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,9 +14,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 from alertui.env import (
     env_bool,
+    env_connections,
     env_duration_seconds,
     env_int,
     env_list,
+    env_networks,
     env_str,
     env_urls,
 )
@@ -96,7 +97,14 @@ TEMPLATES = [
 _database_url = env_str("DATABASE_URL")
 if _database_url:
     try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+        # Connections are kept for a minute; each is checked before its first use in a request,
+        # so after a failover or a restart of PostgreSQL the first request gets a fresh one
+        # instead of failing on the dead one.
+        DATABASES = {
+            "default": dj_database_url.parse(
+                _database_url, conn_max_age=60, conn_health_checks=True
+            )
+        }
     except ValueError as e:
         raise ImproperlyConfigured(f"DATABASE_URL: {e}") from None
 else:
@@ -104,10 +112,19 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "alertui.sqlite3")),
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                # Write-ahead log: readers (a page, a slow CSV download) no longer block writers
+                # until "database is locked", nor writers readers. Stored in the file; set on
+                # every connection so an existing database file is switched too.
+                "init_command": "PRAGMA journal_mode=WAL",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The most audit events one CSV export holds; a longer one ends with a line saying so.
+AUDIT_EXPORT_MAX_ROWS = env_int("AUDIT_EXPORT_MAX_ROWS", 100_000, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -123,10 +140,18 @@ AUTHENTICATION_BACKENDS = [
 # that pair is locked out for AXES_COOLOFF_TIME.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(seconds=env_duration_seconds("LOGIN_LOCKOUT", "15m"))
+# The pair, never the username alone: nobody can lock a person out everywhere by failing
+# their password from one address.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's own address behind the ingress (FORWARDED_PROXIES), as the audit records it.
+# Without it every client behind the ingress shares one address, and five wrong passwords from
+# anyone lock the username for everyone.
+AXES_CLIENT_IP_CALLABLE = "alertui.proxies.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Says why when the CSRF cookie never arrived (HTTPS-only cookies over plain http).
+CSRF_FAILURE_VIEW = "alertui.accounts.views.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -134,20 +159,13 @@ LOGOUT_REDIRECT_URL = "login"
 # Trusted-header login for deployments behind an SSO proxy (oauth2-proxy, Authelia, ...).
 # Off unless a header is named; honoured only from the listed proxy addresses.
 TRUSTED_HEADER = env_str("TRUSTED_HEADER")
-TRUSTED_HEADER_PROXIES = env_list("TRUSTED_HEADER_PROXIES")
+TRUSTED_HEADER_PROXIES = env_networks("TRUSTED_HEADER_PROXIES")
 TRUSTED_HEADER_DEFAULT_ROLE = env_str("TRUSTED_HEADER_DEFAULT_ROLE", "viewer")
 if TRUSTED_HEADER:
     if not TRUSTED_HEADER_PROXIES:
         raise ImproperlyConfigured(
             "TRUSTED_HEADER_PROXIES must list the proxy addresses allowed to set TRUSTED_HEADER"
         )
-    for _proxy in TRUSTED_HEADER_PROXIES:
-        try:
-            ipaddress.ip_network(_proxy, strict=False)
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"TRUSTED_HEADER_PROXIES: {_proxy!r} is not an IP address or network"
-            ) from None
     if TRUSTED_HEADER_DEFAULT_ROLE not in ("viewer", "silencer"):
         raise ImproperlyConfigured("TRUSTED_HEADER_DEFAULT_ROLE must be viewer or silencer")
     AUTHENTICATION_BACKENDS.insert(1, "alertui.accounts.backends.TrustedHeaderBackend")
@@ -158,7 +176,8 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `manage.py collectstatic` writes and the web server reads the static files.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -182,15 +201,8 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 # Addresses or networks of the ingress or load balancers in front of alertui: from these peers
-# the client address for the audit is read from X-Forwarded-For.
-FORWARDED_PROXIES = env_list("FORWARDED_PROXIES")
-for _proxy in FORWARDED_PROXIES:
-    try:
-        ipaddress.ip_network(_proxy, strict=False)
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"FORWARDED_PROXIES: {_proxy!r} is not an IP address or network"
-        ) from None
+# the client address for the audit and the login lockout is read from X-Forwarded-For.
+FORWARDED_PROXIES = env_networks("FORWARDED_PROXIES")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
@@ -215,16 +227,30 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Sources ------------------------------------------------------------------------------
-ALERTMANAGER_URLS = env_urls("ALERTMANAGER_URL", "http://127.0.0.1:9093")
+# Each URL with its credentials and TLS options (alertui.env.env_connections); the URLs
+# themselves never carry credentials, as pages, /metrics and audited errors show them.
+ALERTMANAGER_CONNECTIONS = env_connections("ALERTMANAGER", "http://127.0.0.1:9093")
+ALERTMANAGER_URLS = list(ALERTMANAGER_CONNECTIONS)
 if not ALERTMANAGER_URLS:
     raise ImproperlyConfigured("ALERTMANAGER_URL must name at least one Alertmanager")
-PROMETHEUS_URLS = env_urls("PROMETHEUS_URL", "http://127.0.0.1:9090")
+PROMETHEUS_CONNECTIONS = env_connections("PROMETHEUS", "http://127.0.0.1:9090")
+PROMETHEUS_URLS = list(PROMETHEUS_CONNECTIONS)
+# Seconds one call to one server may take, all of it: connecting, sending, reading the answer.
 ALERTMANAGER_TIMEOUT = env_int("ALERTMANAGER_TIMEOUT", 10, minimum=1)
 PROMETHEUS_TIMEOUT = env_int("PROMETHEUS_TIMEOUT", 10, minimum=1)
+# The largest answer read from one server, in MB (10^6 bytes); larger ones are an error.
+ALERTMANAGER_MAX_RESPONSE_MB = env_int("ALERTMANAGER_MAX_RESPONSE_MB", 100, minimum=1)
+PROMETHEUS_MAX_RESPONSE_MB = env_int("PROMETHEUS_MAX_RESPONSE_MB", 100, minimum=1)
 # Where the "Alertmanager" link in the page header points; the first peer by default.
 ALERTMANAGER_EXTERNAL_URL = env_str("ALERTMANAGER_EXTERNAL_URL", ALERTMANAGER_URLS[0])
+if "@" in ALERTMANAGER_EXTERNAL_URL.partition("://")[2].partition("/")[0]:
+    # Every user sees the link; credentials in it cannot become basic auth of a browser.
+    raise ImproperlyConfigured("ALERTMANAGER_EXTERNAL_URL must not carry credentials")
 
 ALERTS_REFRESH_SECONDS = env_int("ALERTS_REFRESH_SECONDS", 10, minimum=2)
+# Memory each web process may keep for the alerts page's caches (rendered pages, alert HTML,
+# filtered views, compiled filter regexes), in MiB; entries beyond it are evicted, oldest first.
+ALERTS_CACHE_MB = env_int("ALERTS_CACHE_MB", 32, minimum=1)
 
 # Optional bearer token Prometheus must send to scrape /metrics (empty: open, as usual inside
 # a cluster).
@@ -296,6 +322,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queueing a task (a notice, from inside a silence change) waits at most about a second on a
+# broker that accepts connections but never answers, and is not retried: what could not be
+# queued stays pending and the sweep (requeue-stalled-notices) queues it later. Without these,
+# kombu waits on the socket for ever. Workers read with the event loop, unaffected.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 SYNC_SILENCES_INTERVAL = env_duration_seconds("SYNC_SILENCES_INTERVAL", "15s")
 SYNC_ALERTS_INTERVAL = env_duration_seconds("SYNC_ALERTS_INTERVAL", "10s")
 SYNC_TARGETS_INTERVAL = env_duration_seconds("SYNC_TARGETS_INTERVAL", "30s")

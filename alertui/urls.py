@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from alertui import views
+from alertui.accounts import views as accounts
 from alertui.alerts import views as alerts
 from alertui.api import tokens
 from alertui.audit import views as audit
@@ -13,7 +14,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Only the login and logout of django.contrib.auth.urls: alertui has no password reset (its
+    # public pages would mail links to anyone who asks) and no self-service password change.
+    path("accounts/login/", accounts.login, name="login"),
+    path("accounts/logout/", accounts.logout, name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("alertui.api.urls")),
     path("account/tokens/", tokens.token_list, name="token_list"),

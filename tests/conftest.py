@@ -10,6 +10,8 @@ each test makes its own silences and alerts with a unique label value and filter
 """
 
 import os
+import time
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -17,12 +19,26 @@ import redis
 
 from tests.servers import ALERTMANAGER_VERSIONS, AlertmanagerProcess, binaries_report
 
+pytest_plugins = ["tests.ledger"]
+
 REDIS_TEST_DB = 15
 
 
 def pytest_report_header(config):
     """Which Alertmanager and Prometheus binaries this run uses, as each reports itself."""
     return ["servers under test (tests/servers.py):", *(f"  {line}" for line in binaries_report())]
+
+
+def pytest_unconfigure(config):
+    """Remove the SQLite test database's write-ahead log files (tests/settings.py): Django
+    deletes the database file only, and a connection some thread left open keeps them."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    for suffix in ("-wal", "-shm") if name else ():
+        Path(name + suffix).unlink(missing_ok=True)
 
 
 def _start(version: str, tmp_path_factory) -> AlertmanagerProcess:
@@ -61,6 +77,42 @@ def am(settings, alertmanager_025, redis_db):
     return alertmanager_025
 
 
+@pytest.fixture(autouse=True)
+def _no_connection_outlives_its_test(request):
+    """On PostgreSQL, fail a test that leaves a connection to the test database open: one that
+    outlives the run makes dropping the test database fail, and points at a thread or a
+    context whose connections nobody closes.
+
+    A connection closed by its client a moment ago can still be listed until the server has
+    ended its backend, so the check waits (boundedly) for the list to empty."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or "django_db_setup" not in request.fixturenames:
+        return
+    leftovers = _other_backends(connection)
+    deadline = time.monotonic() + 10
+    while leftovers and time.monotonic() < deadline:
+        time.sleep(0.1)
+        leftovers = _other_backends(connection)
+    assert not leftovers, f"connections to the test database outlive the test: {leftovers}"
+
+
+def _other_backends(connection) -> list[tuple]:
+    import psycopg
+
+    own = connection.connection.info.backend_pid if connection.connection else 0
+    params = {**connection.get_connection_params(), "dbname": "postgres", "autocommit": True}
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params) as admin:
+        return admin.execute(
+            "SELECT pid, state, left(query, 80) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> %s",
+            [connection.settings_dict["NAME"], own],
+        ).fetchall()
+
+
 @pytest.fixture
 def fresh_snapshot(monkeypatch):
     """Forget the web side's cached alert snapshot.
@@ -76,20 +128,62 @@ def fresh_snapshot(monkeypatch):
 
 @pytest.fixture
 def redis_db(settings):
-    """settings.REDIS_URL on a test database (15) of the configured Redis, emptied first."""
+    """settings.REDIS_URL on a test database (15) of the configured Redis, with this run's keys
+    (locks, Celery's queue: all under settings.TEST_REDIS_PREFIX) emptied first. Other runs on
+    the machine share the database: their keys are left alone."""
     base = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     url = urlunsplit((base.scheme, base.netloc, f"/{REDIS_TEST_DB}", "", ""))
     client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
     try:
-        client.flushdb()
+        stale = list(client.scan_iter(f"{settings.TEST_REDIS_PREFIX}:*"))
+        if stale:
+            client.delete(*stale)
     except redis.RedisError as e:
         raise RuntimeError(f"Redis at {url} is needed for this test: {e}") from e
     settings.REDIS_URL = url
     settings.CELERY_BROKER_URL = url
-    # Locks of this test session only: another test run on the same machine shares db 15.
-    settings.LOCK_PREFIX = f"alertui-test-{os.getpid()}"
+    settings.LOCK_PREFIX = settings.TEST_REDIS_PREFIX
     yield client
     client.close()
+
+
+@pytest.fixture
+def celery_queue(settings):
+    """The Redis key of this run's Celery queue (tests reading what was queued)."""
+    return f"{settings.TEST_REDIS_PREFIX}:celery"
+
+
+@pytest.fixture
+def celery_broker():
+    """A context manager: tasks queued inside it are published to the broker at `url` (a real
+    Redis, or a stand-in) instead of running inline as elsewhere in the tests. Connections and
+    producers made before or inside it are dropped on the way in and out."""
+    from contextlib import contextmanager
+
+    from kombu import pools
+
+    from alertui.celery import app
+
+    def forget_connections():
+        # Close the connections and producers bound to the broker in use and forget them (kombu
+        # keeps producer pools per broker URL; Celery forgets its own in a forked worker
+        # process the same way), so the next broker gets its own.
+        app.pool.force_close_all()
+        pools.reset()
+        app._after_fork()
+
+    @contextmanager
+    def publishing_to(url: str):
+        saved = app.conf.task_always_eager, app.conf.broker_url
+        forget_connections()  # even eager tasks take a producer from the pool
+        app.conf.task_always_eager, app.conf.broker_url = False, url
+        try:
+            yield app
+        finally:
+            app.conf.task_always_eager, app.conf.broker_url = saved
+            forget_connections()
+
+    return publishing_to
 
 
 # -- users in each role ----------------------------------------------------------------------

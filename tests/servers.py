@@ -169,6 +169,11 @@ class ServerProcess:
 
     kind = "server"
     ready_path = "/"
+    env: dict[str, str] | None = None  # the process's environment; None: this one's
+    # A server started with --web.config.file (TLS, basic auth) is reached with "https" and
+    # these requests options (auth, verify, cert) by the helpers here.
+    scheme = "http"
+    request_options: dict[str, Any] = {}
 
     process: subprocess.Popen | None = None
 
@@ -191,7 +196,11 @@ class ServerProcess:
             log.write(f"--- starting: {' '.join(self.command())}\n".encode())
             log.flush()
             self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
             )
         try:
             self.wait_ready()
@@ -211,7 +220,9 @@ class ServerProcess:
                     f"Log {self.log_path}:\n{_tail(self.log_path)}"
                 )
             try:
-                response = requests.get(f"{self.url}{self.ready_path}", timeout=1)
+                response = requests.get(
+                    f"{self.url}{self.ready_path}", timeout=1, **self.request_options
+                )
                 if response.status_code == 200:
                     return
                 last_error = f"{response.status_code} {response.text[:200]}"
@@ -287,7 +298,7 @@ class AlertmanagerProcess(ServerProcess):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def cluster_address(self) -> str | None:
@@ -324,7 +335,9 @@ class AlertmanagerProcess(ServerProcess):
         # "Received SIGTERM"). It answers POST /-/reload only from the loop that runs after the
         # handler is installed, so one answered reload (of the same config) means stop() will be
         # a graceful shutdown.
-        response = requests.post(f"{self.url}/-/reload", timeout=HTTP_TIMEOUT)
+        response = requests.post(
+            f"{self.url}/-/reload", timeout=HTTP_TIMEOUT, **self.request_options
+        )
         if response.status_code != 200:
             raise ServerFailed(
                 f"Alertmanager {self.version} refused POST /-/reload: {response.status_code} "
@@ -349,7 +362,9 @@ class AlertmanagerProcess(ServerProcess):
     # -- raw API helpers, independent of the client under test -----------------------------
 
     def status(self) -> dict[str, Any]:
-        response = requests.get(f"{self.url}/api/v2/status", timeout=HTTP_TIMEOUT)
+        response = requests.get(
+            f"{self.url}/api/v2/status", timeout=HTTP_TIMEOUT, **self.request_options
+        )
         response.raise_for_status()
         return response.json()
 
@@ -357,7 +372,9 @@ class AlertmanagerProcess(ServerProcess):
         push_alerts(self.url, alerts)
 
     def raw_silences(self) -> list[dict[str, Any]]:
-        response = requests.get(f"{self.url}/api/v2/silences", timeout=HTTP_TIMEOUT)
+        response = requests.get(
+            f"{self.url}/api/v2/silences", timeout=HTTP_TIMEOUT, **self.request_options
+        )
         response.raise_for_status()
         return response.json()
 
@@ -528,7 +545,7 @@ class PrometheusProcess(ServerProcess):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def config(self) -> str:
         alerting = ""
@@ -637,7 +654,9 @@ class PrometheusProcess(ServerProcess):
 
     def api(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """`data` of GET /api/v1<path>; raises ServerFailed unless status is "success"."""
-        response = requests.get(f"{self.url}/api/v1{path}", params=params, timeout=HTTP_TIMEOUT)
+        response = requests.get(
+            f"{self.url}/api/v1{path}", params=params, timeout=HTTP_TIMEOUT, **self.request_options
+        )
         try:
             body = response.json()
         except ValueError:

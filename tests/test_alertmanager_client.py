@@ -21,8 +21,8 @@ from alertui.integrations.alertmanager import (
     SilenceRequest,
 )
 from alertui.matchers import Matcher
-from tests.servers import AlertmanagerProcess, free_port, make_alert
-from tests.standins import FailingServer, HangingServer
+from tests.servers import AlertmanagerProcess, free_port, make_alert, start_cluster, wait_until
+from tests.standins import FailingServer, FaultyProxy, HangingServer
 
 # Alertmanager's prefix for an invalid silence changed in 0.28 (#3898).
 INVALID_SILENCE_PREFIX = {"0.25": "silence invalid: ", "0.28": "invalid silence: "}
@@ -364,17 +364,99 @@ def test_it_raises_unavailable_quickly_when_no_peer_can_be_reached():
     assert all(url in caught.value.message for url in urls)
 
 
-def test_it_does_not_resend_a_new_silence_after_a_timeout(alertmanager, hanging_peer, tag):
+def test_it_sends_a_new_silence_to_a_peer_that_answers(alertmanager, hanging_peer, tag):
     client = AlertmanagerClient([hanging_peer.url, alertmanager.url], timeout=1, connect_timeout=1)
 
-    with pytest.raises(AlertmanagerOutcomeUnknown) as caught:
-        client.post_silence(silence_request(tag))
+    silence_id = client.post_silence(silence_request(tag))
 
-    assert caught.value.peer == hanging_peer.url
-    assert b"POST /api/v2/silences" in hanging_peer.received  # it may have been applied there
-    # So it must not be sent to the next peer too: that could make two silences.
+    # The hanging peer was asked for its status only, so the create cannot have reached it.
+    assert b"GET /api/v2/status" in hanging_peer.received
+    assert b"POST" not in hanging_peer.received
+    assert silence_id in {s["id"] for s in alertmanager.raw_silences()}
+
+
+# -- a write goes to one peer only, whatever it answers -----------------------------------------
+# Two real Alertmanager peers in one cluster; in front of the first, a stand-in proxy
+# (tests/standins.py) that fails the write: a real Alertmanager cannot be made to answer 502 or
+# to trickle its answer. Reads pass through, so the first peer is the one that answers.
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    peers = start_cluster("0.25", tmp_path_factory.mktemp("cluster"))
+    yield peers
+    for peer in peers:
+        peer.stop()
+
+
+def ours(cluster, tag, state=None) -> set[str]:
+    """Ids of this test's silences on any peer, gossip or not."""
     matcher = {"name": "test_id", "value": tag, "isRegex": False, "isEqual": True}
-    assert not [s for s in alertmanager.raw_silences() if matcher in s["matchers"]]
+    return {
+        s["id"]
+        for peer in cluster
+        for s in peer.raw_silences()
+        if matcher in s["matchers"] and state in (None, s["status"]["state"])
+    }
+
+
+def failing_writes(fault):
+    return lambda method, path, headers: fault if method in ("POST", "DELETE") else None
+
+
+@pytest.mark.parametrize(
+    "fault, says, made",
+    [
+        ("502", "answered 502: 502 from the proxy", 0),
+        ("502 after forwarding", "answered 502: 502 from the proxy", 1),
+        ("trickle", "no whole answer within 2s", 1),
+    ],
+)
+def test_a_new_silence_goes_to_one_peer_only_whatever_it_answers(cluster, fault, says, made, tag):
+    proxy = FaultyProxy(cluster[0].url, failing_writes(fault))
+    try:
+        client = AlertmanagerClient([proxy.url, cluster[1].url], timeout=2, connect_timeout=1)
+        with pytest.raises(AlertmanagerOutcomeUnknown) as caught:
+            client.post_silence(silence_request(tag))
+    finally:
+        proxy.stop()
+
+    assert caught.value.peer == proxy.url
+    assert caught.value.message == (
+        f"{proxy.url}: {says}; the change may or may not have been applied"
+    )
+    assert len(ours(cluster, tag)) == made  # never two
+
+
+def test_a_replacing_edit_goes_to_one_peer_only(cluster, tag):
+    original = AlertmanagerClient([cluster[1].url]).post_silence(silence_request(tag))
+    wait_until(lambda: original in ours([cluster[0]], tag), 10, "gossip to the first peer")
+    proxy = FaultyProxy(cluster[0].url, failing_writes("502 after forwarding"))
+    try:
+        client = AlertmanagerClient([proxy.url, cluster[1].url], timeout=2, connect_timeout=1)
+        silence = client.get_silence(original)
+        with pytest.raises(AlertmanagerOutcomeUnknown):
+            client.post_silence(edit(silence, matchers=(*silence.matchers, Matcher("a", "=", "b"))))
+    finally:
+        proxy.stop()
+
+    # The first peer replaced it; had the second replaced it again, two would be active.
+    wait_until(lambda: original in ours(cluster, tag, "expired"), 10, "the original expired")
+    assert len(ours(cluster, tag, "active")) == 1
+
+
+def test_an_expiry_may_go_to_the_next_peer(cluster, tag):
+    # Idempotent: the second peer expires it again (or finds it expired) and answers 200.
+    silence_id = AlertmanagerClient([cluster[1].url]).post_silence(silence_request(tag))
+    wait_until(lambda: silence_id in ours([cluster[0]], tag), 10, "gossip to the first peer")
+    proxy = FaultyProxy(cluster[0].url, failing_writes("502 after forwarding"))
+    try:
+        AlertmanagerClient([proxy.url, cluster[1].url], timeout=2).expire_silence(silence_id)
+    finally:
+        proxy.stop()
+
+    assert proxy.requests_seen == [f"DELETE /api/v2/silence/{silence_id}"]
+    assert ours(cluster, tag, "expired") == {silence_id}
 
 
 def test_it_fails_over_a_read_after_a_timeout(alertmanager, hanging_peer):

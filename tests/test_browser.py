@@ -106,12 +106,19 @@ def firing(settings, alertmanager_025, redis_db, tag):
 
 @pytest.fixture
 def chromium(async_unsafe_allowed):
+    from django.db import connections
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             browser.close()
+            # While Playwright's event loop runs in this thread, Django keeps the database
+            # connections of code run here (fixtures that sync) apart from the thread's own,
+            # and pytest-django's teardown, run after the loop stops, never sees them: close
+            # them while they are still reachable, or one outlives the test run.
+            connections.close_all()
 
 
 @pytest.fixture

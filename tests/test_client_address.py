@@ -3,6 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
+from alertui.env import parse_networks
 from alertui.requestinfo import client_address
 
 
@@ -15,12 +16,12 @@ def _request(peer: str, forwarded: str | None = None):
 
 @pytest.fixture
 def behind_ingress(settings):
-    settings.FORWARDED_PROXIES = ["10.0.0.0/8", "192.0.2.1"]
+    settings.FORWARDED_PROXIES = parse_networks("FORWARDED_PROXIES", ["10.0.0.0/8", "192.0.2.1"])
     return settings
 
 
 def test_it_uses_the_peer_without_configured_proxies(settings):
-    settings.FORWARDED_PROXIES = []
+    settings.FORWARDED_PROXIES = ()
     assert client_address(_request("10.1.2.3", "198.51.100.7")) == "10.1.2.3"
 
 
@@ -46,6 +47,25 @@ def test_it_ignores_x_forwarded_for_from_a_peer_that_is_not_a_proxy(behind_ingre
 def test_it_stops_at_a_garbled_hop(behind_ingress):
     request = _request("10.1.2.3", "203.0.113.66, not-an-address")
     assert client_address(request) == "10.1.2.3"
+
+
+def test_it_reads_x_forwarded_for_from_a_proxy_seen_on_a_dual_stack_socket(behind_ingress):
+    # gunicorn bound to [::] sees the IPv4 ingress 10.1.2.3 as ::ffff:10.1.2.3.
+    assert client_address(_request("::ffff:10.1.2.3", "198.51.100.7")) == "198.51.100.7"
+    assert client_address(_request("::ffff:10.1.2.3", "::ffff:198.51.100.7")) == "198.51.100.7"
+    assert client_address(_request("::ffff:198.51.100.7", "203.0.113.66")) == "198.51.100.7"
+
+
+def test_it_matches_a_proxy_listed_in_its_ipv4_mapped_form(settings):
+    settings.FORWARDED_PROXIES = parse_networks("FORWARDED_PROXIES", ["::ffff:10.1.2.3"])
+    assert client_address(_request("10.1.2.3", "198.51.100.7")) == "198.51.100.7"
+    assert client_address(_request("::ffff:10.1.2.3", "198.51.100.7")) == "198.51.100.7"
+
+
+def test_it_records_no_address_for_a_peer_that_is_not_one(behind_ingress):
+    # The audit's column holds only addresses (PostgreSQL's inet refuses anything else).
+    assert client_address(_request("")) is None
+    assert client_address(_request("not-an-address")) is None
 
 
 def test_it_records_the_forwarded_address_in_the_audit(

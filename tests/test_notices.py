@@ -25,7 +25,7 @@ from alertui.integrations.alertmanager import AlertmanagerClient, SilenceRequest
 from alertui.matchers import Matcher
 from alertui.notices.models import Delivery, SilenceReminder
 from alertui.notices.reminders import remind_expiring_silences
-from alertui.notices.tasks import send_notice
+from alertui.notices.tasks import deliver, send_notice
 from alertui.silences import services
 from alertui.silences.services import Actor, SilenceActionError, SilenceValues
 from alertui.silences.sync import sync_silences
@@ -475,36 +475,33 @@ def test_it_runs_reminders_as_a_celery_task(am, notify, receiver, silencer, tag)
 
 
 def test_it_queues_the_notice_after_commit_without_waiting_for_the_webhook(
-    am, notify, receiver, redis_db, silencer, tag
+    am, notify, receiver, redis_db, celery_broker, celery_queue, silencer, tag
 ):
     """With a real broker (Redis) and no worker: the action completes without touching the
-    (hanging) webhook, and the queued task is JSON holding only the audit event's id. The
-    hanging webhook is a stand-in: no real receiver can be made to hang on demand."""
-    from alertui.celery import app
-
+    (hanging) webhook; its deliveries are committed with the audit row, and each queued task is
+    JSON holding only a delivery's id. The hanging webhook is a stand-in: no real receiver can
+    be made to hang on demand."""
     hanging = HangingServer()
     notify.NOTIFY_WEBHOOK_URLS = [hanging.url + "/hook"]
     notify.NOTIFY_TIMEOUT = 1
     notify.NOTIFY_MAX_RETRIES = 0
-    saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.task_always_eager, app.conf.broker_url = False, notify.CELERY_BROKER_URL
-    try:
+    with celery_broker(notify.CELERY_BROKER_URL):
         silence = services.create_silence(Actor(silencer), values(tag))
-        (message,) = [json.loads(m) for m in redis_db.lrange("celery", 0, -1)]
-    finally:
-        app.conf.task_always_eager, app.conf.broker_url = saved
-        app.close()  # drop the producer pool bound to this test's Redis database
+        messages = [json.loads(m) for m in reversed(redis_db.lrange(celery_queue, 0, -1))]
 
     # The change is done and nothing was attempted yet: the action did not wait for a webhook.
-    assert receiver.requests == [] and not Delivery.objects.exists()
+    assert receiver.requests == []
     event = AuditEvent.objects.get(silence_id=silence.id)
-    assert message["headers"]["task"] == "alertui.notices.tasks.send_notice"
-    assert message["content-type"] == "application/json"
-    args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
-    assert (args, kwargs) == ([event.pk], {})
+    deliveries = Delivery.objects.filter(event=event).order_by("pk")
+    assert [d.status for d in deliveries] == ["pending", "pending"]
+    assert [m["headers"]["task"] for m in messages] == ["alertui.notices.tasks.deliver"] * 2
+    assert {m["content-type"] for m in messages} == {"application/json"}
+    queued = [json.loads(base64.b64decode(m["body"]))[:2] for m in messages]
+    assert queued == [[[d.pk], {}] for d in deliveries]
 
     try:
-        send_notice(*args)  # what the worker runs
+        for args, _ in queued:
+            deliver(*args)  # what the worker runs
     finally:
         hanging.stop()
     (slack,) = receiver.slack()
@@ -513,6 +510,19 @@ def test_it_queues_the_notice_after_commit_without_waiting_for_the_webhook(
         (hanging.url.removeprefix("http://"), "failed"),
         ("slack", "sent"),
     ]
+
+
+def test_it_still_sends_a_notice_queued_by_an_earlier_version(am, notify, receiver, silencer, tag):
+    """Earlier versions queued send_notice(event id) after the commit; such a message still in
+    the broker at an upgrade fans out once, and not again for a change already fanned out."""
+    silence = services.create_silence(Actor(silencer), values(tag))
+    event = AuditEvent.objects.get(silence_id=silence.id)
+    assert send_notice(event.pk) == 0
+    assert len(receiver.slack()) == 1 and len(receiver.hook()) == 1
+
+    Delivery.objects.all().delete()  # as if made by an earlier version: no deliveries yet
+    assert send_notice(event.pk) == 2
+    assert len(receiver.slack()) == 2 and len(receiver.hook()) == 2
 
 
 # -- housekeeping -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.test import Client
 
 from alertui.accounts.roles import SILENCERS, VIEWERS
 from alertui.audit.models import AuditEvent, PendingChange
+from alertui.env import parse_networks
 from alertui.silences.models import Silence
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -311,7 +312,9 @@ def trusted_header(settings, db):
 
     ensure_roles()
     settings.TRUSTED_HEADER = "X-Forwarded-User"
-    settings.TRUSTED_HEADER_PROXIES = ["127.0.0.1", "10.1.0.0/16"]
+    settings.TRUSTED_HEADER_PROXIES = parse_networks(
+        "TRUSTED_HEADER_PROXIES", ["127.0.0.1", "10.1.0.0/16"]
+    )
     settings.TRUSTED_HEADER_DEFAULT_ROLE = "viewer"
     settings.AUTHENTICATION_BACKENDS = [
         "alertui.accounts.backends.TrustedHeaderBackend",

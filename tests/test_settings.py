@@ -20,6 +20,10 @@ SHOW = SETUP + (
     " 'database': s.DATABASES['default'].get('NAME'),"
     " 'db_host': s.DATABASES['default'].get('HOST'),"
     " 'db_user': s.DATABASES['default'].get('USER'),"
+    " 'db_health_checks': s.DATABASES['default'].get('CONN_HEALTH_CHECKS'),"
+    " 'forwarded_proxies': [str(n) for n in s.FORWARDED_PROXIES],"
+    " 'header_proxies': [str(n) for n in s.TRUSTED_HEADER_PROXIES],"
+    " 'static_root': str(s.STATIC_ROOT),"
     " 'alertmanagers': s.ALERTMANAGER_URLS,"
     " 'alertmanager_link': s.ALERTMANAGER_EXTERNAL_URL,"
     " 'timeout': s.ALERTMANAGER_TIMEOUT,"
@@ -78,6 +82,39 @@ def effective(env: dict[str, str]) -> dict:
         ({"PROMETHEUS_URL": "localhost"}, "PROMETHEUS_URL: 'localhost' is not an http(s) URL"),
         ({"ALERTMANAGER_TIMEOUT": "abc"}, "ALERTMANAGER_TIMEOUT must be a whole number"),
         ({"ALERTMANAGER_TIMEOUT": "0"}, "ALERTMANAGER_TIMEOUT must be at least 1"),
+        ({"ALERTMANAGER_MAX_RESPONSE_MB": "0"}, "ALERTMANAGER_MAX_RESPONSE_MB must be at least 1"),
+        (
+            {"ALERTMANAGER_USERNAME": "alertui"},
+            "ALERTMANAGER_USERNAME and ALERTMANAGER_PASSWORD (or ALERTMANAGER_PASSWORD_FILE) go",
+        ),
+        ({"PROMETHEUS_PASSWORD": "pw"}, "PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD (or"),
+        (
+            {
+                "ALERTMANAGER_USERNAME": "alertui",
+                "ALERTMANAGER_PASSWORD": "pw",
+                "ALERTMANAGER_BEARER_TOKEN": "token",
+            },
+            "ALERTMANAGER_USERNAME and ALERTMANAGER_BEARER_TOKEN: give basic auth or a token",
+        ),
+        (
+            {"ALERTMANAGER_URL": "http://u:pw@am:9093", "ALERTMANAGER_BEARER_TOKEN": "token"},
+            "ALERTMANAGER_URL: 'http://***@am:9093' carries credentials and ALERTMANAGER_USERNAME"
+            " or ALERTMANAGER_BEARER_TOKEN gives them too; give them once",
+        ),
+        (
+            {"ALERTMANAGER_PASSWORD_FILE": "/nonexistent", "ALERTMANAGER_USERNAME": "alertui"},
+            "ALERTMANAGER_PASSWORD_FILE: cannot read '/nonexistent'",
+        ),
+        ({"PROMETHEUS_CA_FILE": "/nonexistent/ca.pem"}, "PROMETHEUS_CA_FILE: cannot read"),
+        (
+            {"ALERTMANAGER_CLIENT_CERT_FILE": "/etc/hostname"},
+            "ALERTMANAGER_CLIENT_CERT_FILE and ALERTMANAGER_CLIENT_KEY_FILE go together",
+        ),
+        ({"PROMETHEUS_INSECURE_SKIP_VERIFY": "maybe"}, "PROMETHEUS_INSECURE_SKIP_VERIFY must be"),
+        (
+            {"ALERTMANAGER_EXTERNAL_URL": "https://u:pw@am.example.com"},
+            "ALERTMANAGER_EXTERNAL_URL must not carry credentials",
+        ),
         ({"SILENCE_MAX_DURATION": "forever"}, "SILENCE_MAX_DURATION: 'forever' is not a duration"),
         ({"SILENCE_DEFAULT_DURATION": "0h"}, "SILENCE_DEFAULT_DURATION: The duration must be"),
         ({"SYNC_SILENCES_INTERVAL": "often"}, "SYNC_SILENCES_INTERVAL: 'often' is not a"),
@@ -86,6 +123,14 @@ def effective(env: dict[str, str]) -> dict:
         ({"DATABASE_URL": "nonsense://"}, "DATABASE_URL: Scheme 'nonsense://' is unknown"),
         ({"SECRET_KEY_FILE": "/nonexistent"}, "SECRET_KEY_FILE: cannot read '/nonexistent'"),
         ({"TRUSTED_HEADER": "X-Forwarded-User"}, "TRUSTED_HEADER_PROXIES must list"),
+        (
+            {"FORWARDED_PROXIES": "10.0.0.0/8,ingress.example.com"},
+            "FORWARDED_PROXIES: 'ingress.example.com' is not an IP address or network",
+        ),
+        (
+            {"TRUSTED_HEADER_PROXIES": "10.0.0.300"},
+            "TRUSTED_HEADER_PROXIES: '10.0.0.300' is not an IP address or network",
+        ),
         (
             {
                 "TRUSTED_HEADER": "X-Forwarded-User",
@@ -124,6 +169,30 @@ def test_it_uses_postgresql_for_a_postgres_database_url():
     found = effective({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgres://u@h/db"})
     assert found["engine"] == "django.db.backends.postgresql"
     assert (found["database"], found["db_host"], found["db_user"]) == ("db", "h", "u")
+
+
+def test_it_checks_each_kept_postgresql_connection_before_reusing_it():
+    # A connection killed by a failover or a PostgreSQL restart is replaced, not used and failed.
+    found = effective({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "postgres://u@h/db"})
+    assert found["db_health_checks"] is True
+
+
+def test_it_reads_proxy_lists_as_networks_with_ipv4_mapped_entries_as_ipv4():
+    found = effective(
+        {
+            "SECRET_KEY": GOOD_KEY,
+            "FORWARDED_PROXIES": "10.0.0.5, 10.1.0.0/16,fd00::/8,::ffff:10.2.0.0/112",
+            "TRUSTED_HEADER_PROXIES": "::ffff:192.0.2.1",
+        }
+    )
+    assert found["forwarded_proxies"] == ["10.0.0.5/32", "10.1.0.0/16", "fd00::/8", "10.2.0.0/16"]
+    assert found["header_proxies"] == ["192.0.2.1/32"]
+
+
+def test_it_reads_where_the_static_files_are_collected(tmp_path):
+    assert effective({"SECRET_KEY": GOOD_KEY})["static_root"] == str(ROOT / "staticfiles")
+    found = effective({"SECRET_KEY": GOOD_KEY, "STATIC_ROOT": str(tmp_path)})
+    assert found["static_root"] == str(tmp_path)
 
 
 def test_it_uses_sqlite_in_the_project_without_a_database_url():
@@ -195,3 +264,82 @@ def test_it_puts_the_trusted_header_backend_first_when_enabled():
         "alertui.accounts.backends.TrustedHeaderBackend",
         "django.contrib.auth.backends.ModelBackend",
     ]
+
+
+# -- credentials ---------------------------------------------------------------------------------
+
+CONNECTIONS = SETUP + (
+    "\nimport json\nfrom django.conf import settings as s\n"
+    "print(json.dumps({'alertmanagers': s.ALERTMANAGER_URLS,"
+    " 'prometheus': s.PROMETHEUS_URLS,"
+    " 'alertmanager_link': s.ALERTMANAGER_EXTERNAL_URL,"
+    " 'repr': repr(s.ALERTMANAGER_CONNECTIONS) + repr(s.PROMETHEUS_CONNECTIONS),"
+    " 'auth': {u: [c.basic_auth.username, c.basic_auth.password, c.bearer_token]"
+    "  if c.basic_auth else [None, None, c.bearer_token]"
+    "  for u, c in {**s.ALERTMANAGER_CONNECTIONS, **s.PROMETHEUS_CONNECTIONS}.items()},"
+    " 'tls': {u: [c.tls.ca_file, c.tls.cert_file, c.tls.key_file, c.tls.insecure_skip_verify]"
+    "  for u, c in s.PROMETHEUS_CONNECTIONS.items()}}))"
+)
+
+
+def connections(env: dict[str, str]) -> tuple[dict, str]:
+    result = start({"SECRET_KEY": GOOD_KEY, **env}, CONNECTIONS)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), result.stdout
+
+
+def test_it_takes_credentials_out_of_the_urls_and_sends_them_as_basic_auth():
+    found, _ = connections(
+        {
+            "ALERTMANAGER_URL": "https://alertui:s3cr%40t@am-0:9093/, http://am-1:9093",
+            "PROMETHEUS_URL": "https://reader:hunter2@prometheus:9090",
+        }
+    )
+
+    assert found["alertmanagers"] == ["https://am-0:9093", "http://am-1:9093"]
+    assert found["prometheus"] == ["https://prometheus:9090"]
+    assert found["alertmanager_link"] == "https://am-0:9093"
+    assert found["auth"] == {
+        "https://am-0:9093": ["alertui", "s3cr@t", ""],
+        "http://am-1:9093": [None, None, ""],
+        "https://prometheus:9090": ["reader", "hunter2", ""],
+    }
+    assert "s3cr" not in found["repr"] and "hunter2" not in found["repr"]
+
+
+def test_it_reads_credentials_and_tls_options_with_secrets_from_files(tmp_path):
+    (tmp_path / "password").write_text("from-the-secret-file\n")
+    (tmp_path / "token").write_text("token-from-a-file\n")
+    pem = tmp_path / "some.pem"
+    pem.write_text("not parsed at start")
+    found, _ = connections(
+        {
+            "ALERTMANAGER_URL": "https://am:9093",
+            "ALERTMANAGER_BEARER_TOKEN_FILE": str(tmp_path / "token"),
+            "PROMETHEUS_URL": "https://prometheus:9090",
+            "PROMETHEUS_USERNAME": "reader",
+            "PROMETHEUS_PASSWORD_FILE": str(tmp_path / "password"),
+            "PROMETHEUS_CA_FILE": str(pem),
+            "PROMETHEUS_CLIENT_CERT_FILE": str(pem),
+            "PROMETHEUS_CLIENT_KEY_FILE": str(pem),
+            "PROMETHEUS_INSECURE_SKIP_VERIFY": "true",
+        }
+    )
+
+    assert found["auth"] == {
+        "https://am:9093": [None, None, "token-from-a-file"],
+        "https://prometheus:9090": ["reader", "from-the-secret-file", ""],
+    }
+    assert found["tls"] == {"https://prometheus:9090": [str(pem), str(pem), str(pem), True]}
+    assert "from-a-file" not in found["repr"] and "from-the-secret" not in found["repr"]
+
+
+def test_a_refused_url_is_named_without_its_credentials():
+    result = start({"SECRET_KEY": GOOD_KEY, "ALERTMANAGER_URL": "ftp://alertui:hunter2@am"})
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: ALERTMANAGER_URL: 'ftp://am' is not an "
+        "http(s) URL"
+    )
+    assert "hunter2" not in result.stderr

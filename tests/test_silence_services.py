@@ -60,6 +60,41 @@ def test_it_edits_a_comment_in_place(am_settings, silencer, tag):
     assert event.previous_silence_id == ""
 
 
+@pytest.mark.regression
+@pytest.mark.parametrize("drift", [timedelta(seconds=-3), timedelta(seconds=-90)])
+def test_an_edit_that_leaves_the_start_never_replaces_the_silence(
+    am_settings, silencer, tag, drift
+):
+    # The edit's start is a past time in another second than the server's (a clock that moved
+    # on between create and edit, or an API client sending its own "now"): not a move.
+    created = services.create_silence(Actor(silencer), values(tag))
+    server_start = am_silence(am_settings, created.id).starts_at
+    stale = values(tag, comment="still deploying")
+    stale = SilenceValues(stale.matchers, server_start + drift, stale.ends_at, stale.comment)
+    changed = services.edit_silence(Actor(silencer), created.id, stale)
+
+    assert changed.id == created.id
+    in_am = am_silence(am_settings, created.id)
+    assert (in_am.state, in_am.comment) == ("active", "still deploying")
+    assert in_am.starts_at == server_start
+    assert not AuditEvent.objects.filter(action="replaced").exists()
+
+
+def test_an_edit_that_moves_the_start_into_the_future_replaces_the_silence(
+    am_settings, silencer, tag
+):
+    created = services.create_silence(Actor(silencer), values(tag))
+    later = values(tag)
+    later = SilenceValues(
+        later.matchers, later.starts_at + timedelta(hours=1), later.ends_at, later.comment
+    )
+    moved = services.edit_silence(Actor(silencer), created.id, later)
+
+    assert moved.id != created.id
+    assert am_silence(am_settings, moved.id).state == "pending"
+    assert AuditEvent.objects.get(action="replaced").previous_silence_id == created.id
+
+
 def test_it_links_old_and_new_ids_when_alertmanager_replaces_a_silence(am_settings, silencer, tag):
     created = services.create_silence(Actor(silencer), values(tag))
     wider = values(tag, extra=(Matcher("job", "=~", "api|web"),))

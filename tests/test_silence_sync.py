@@ -4,16 +4,18 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from alertui.audit.models import AuditEvent, PendingChange
 from alertui.integrations.alertmanager import AlertmanagerClient, SilenceRequest
 from alertui.locks import exclusive
 from alertui.matchers import Matcher
-from alertui.silences import services
+from alertui.silences import recorder, services
+from alertui.silences.intents import grace
 from alertui.silences.models import Silence
 from alertui.silences.services import Actor, SilenceValues
-from alertui.silences.sync import INTENT_GRACE, sync_silences
+from alertui.silences.sync import sync_silences
 
 pytestmark = pytest.mark.django_db
 
@@ -162,19 +164,19 @@ def test_it_records_a_change_whose_request_died_under_the_right_person(am, silen
     # The web process wrote its intent and Alertmanager applied the change, then the process
     # died before recording it: the sync attributes the change from the intent.
     now = timezone.now()
-    values = SilenceValues((Matcher("test", "=", tag),), now, now + timedelta(hours=1), "why")
-    intent = services._intent(
-        Actor(silencer, remote_addr="192.0.2.9"), "created", values, silence_id="", before=None
+    request = SilenceRequest(
+        (Matcher("test", "=", tag),), now, now + timedelta(hours=1), "alice", "why"
     )
-    silence_id = am.post_silence(
-        SilenceRequest(values.matchers, values.starts_at, values.ends_at, "alice", "why")
+    recorder.begin(
+        Actor(silencer, remote_addr="192.0.2.9"), "created", request, silence_id="", before=None
     )
+    silence_id = am.post_silence(request)
 
     fresh = sync_silences()
     assert fresh.deferred == 1 and not events_for(silence_id)  # it may still be finishing
 
-    PendingChange.objects.filter(pk=intent.pk).update(created_at=now - INTENT_GRACE * 2)
-    sync_silences()
+    with time_machine.travel(now + grace() * 2):
+        sync_silences()
     [event] = events_for(silence_id)
     assert (event.action, event.source, event.actor) == ("created", "browser", silencer)
     assert event.remote_addr == "192.0.2.9"
@@ -184,11 +186,13 @@ def test_it_records_a_change_whose_request_died_under_the_right_person(am, silen
 
 def test_it_closes_an_intent_that_never_reached_alertmanager(am, silencer, tag):
     now = timezone.now()
-    values = SilenceValues((Matcher("test", "=", tag),), now, now + timedelta(hours=1), "why")
-    intent = services._intent(Actor(silencer), "created", values, silence_id="", before=None)
-    PendingChange.objects.filter(pk=intent.pk).update(created_at=now - INTENT_GRACE * 2)
+    request = SilenceRequest(
+        (Matcher("test", "=", tag),), now, now + timedelta(hours=1), "alice", "why"
+    )
+    recorder.begin(Actor(silencer), "created", request, silence_id="", before=None)
 
-    sync_silences()
+    with time_machine.travel(now + grace() * 2):
+        sync_silences()
     event = AuditEvent.objects.get(outcome="failed")
     assert (event.action, event.actor) == ("created", silencer)
     assert "no matching change was found" in event.error

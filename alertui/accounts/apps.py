@@ -7,6 +7,9 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self):
+        from alertui import checks
         from alertui.accounts.roles import ensure_roles
+
+        checks.register()
 
         post_migrate.connect(ensure_roles, dispatch_uid="alertui.ensure_roles")

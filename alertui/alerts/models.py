@@ -65,6 +65,9 @@ class SourceStatus(models.Model):
     last_success_at = models.DateTimeField(null=True)
     failing_since = models.DateTimeField(null=True)
     last_error = models.TextField(blank=True)
+    # What the last successful run could not read (items skipped or shown in part): shown on
+    # the pages, so one bad item from a source is visible rather than a silent gap.
+    note = models.TextField(blank=True)
     # Bumped whenever a sync changed the snapshot: web processes cache the parsed snapshot and
     # reload it only when this moves.
     version = models.PositiveBigIntegerField(default=0)

@@ -7,6 +7,7 @@ and grouping 10,000 alerts in memory is a few milliseconds; re-reading them per 
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from functools import cached_property
 
 from alertui.alerts import sources
 from alertui.alerts.models import Alert, SourceStatus
+from alertui.caches import BoundedCache, approx_size
 from alertui.matchers import Matcher, matches_all
 
 STATES = ("active", "silenced", "inhibited")
@@ -90,13 +92,33 @@ class AlertGroup:
 
 _lock = threading.Lock()
 _cache: tuple[object, list[AlertView]] = (object(), [])
-# Filtered and grouped views of the cached snapshot, for the filters people actually use (the
-# default view above all, polled by every open tab); emptied whenever the snapshot changes.
-_views: dict[tuple, tuple[list[AlertView], list[AlertGroup]]] = {}
-MAX_VIEWS = 64
 # Counts the snapshot reloads of this process: a cache key that can never come back.
 generation = 0
 _generations: dict[int, tuple[list, int]] = {}
+# Caches of work derived from one snapshot: emptied whenever it is reloaded.
+_per_snapshot: list[BoundedCache] = []
+
+
+def per_snapshot_cache(name: str, share: float, sizeof=approx_size) -> BoundedCache:
+    """A bounded cache (a `share` of ALERTS_CACHE_MB) emptied whenever the snapshot changes;
+    its keys should hold the generation too, since a request may finish on the old one."""
+    cache = BoundedCache(name, share, sizeof)
+    _per_snapshot.append(cache)
+    return cache
+
+
+def _view_size(found) -> int:
+    first, second = found
+    if isinstance(first, Counter):  # overview(): alerts per state, label names
+        return sys.getsizeof(first) + approx_size(second)
+    # grouped_view(): lists of references to the snapshot's AlertViews (counted once, there)
+    # and the groups, with room for their cached counts and common labels.
+    return sys.getsizeof(first) + sum(1000 + sys.getsizeof(g.alerts) for g in second)
+
+
+# Filtered and grouped views of the snapshot, for the filters people actually use (the default
+# view above all, polled by every open tab), and its per-state counts.
+_views = per_snapshot_cache("filtered views", 0.2, _view_size)
 
 
 def generation_of(alerts: list) -> int | None:
@@ -164,7 +186,8 @@ def current_alerts() -> list[AlertView]:
             alerts = [_view(a) for a in Alert.objects.all().iterator(chunk_size=2000)]
         alerts.sort(key=lambda a: (a.starts_at is None, a.starts_at), reverse=True)
         _cache = (version if version is not None else object(), alerts)
-        _views.clear()
+        for cache in _per_snapshot:
+            cache.clear()
         generation += 1
         _generations.clear()
         _generations[id(alerts)] = (alerts, generation)
@@ -191,14 +214,14 @@ def grouped_view(
 
     The alerts list is the snapshot's identity: `generation_of(everything)` names it."""
     everything = current_alerts()
-    key = (id(everything), tuple(map(str, matchers)), tuple(words), tuple(sorted(states)), label)
-    found = _views.get(key)
+    generation = generation_of(everything)
+    key = (generation, tuple(map(str, matchers)), tuple(words), tuple(sorted(states)), label)
+    found = _views.get(key) if generation is not None else None
     if found is None:
         shown = select(everything, matchers, words, states)
         found = (shown, group(shown, label))
-        if len(_views) >= MAX_VIEWS:
-            _views.clear()
-        _views[key] = found
+        if generation is not None:
+            _views.put(key, found)
     return everything, found[0], found[1]
 
 
@@ -225,11 +248,12 @@ def group(alerts: list[AlertView], label: str) -> list[AlertGroup]:
 
 def overview(everything: list[AlertView]) -> tuple[Counter, list[str]]:
     """(alerts per state, label names by use) of the whole snapshot, computed once per version."""
-    key = ("overview", id(everything))
-    found = _views.get(key)
+    generation = generation_of(everything)
+    found = _views.get(("overview", generation)) if generation is not None else None
     if found is None:
         found = (counts(everything), label_names(everything))
-        _views[key] = found
+        if generation is not None:
+            _views.put(("overview", generation), found)
     return found
 
 

@@ -23,9 +23,10 @@ class Run:
         self.name = name
         self.started = time.monotonic()
 
-    def success(self, changed: bool = False) -> None:
+    def success(self, changed: bool = False, note: str = "") -> None:
         now = timezone.now()
         status, _ = SourceStatus.objects.get_or_create(name=self.name)
+        status.note = note[:2000]
         status.last_attempt_at = now
         status.last_success_at = now
         status.failing_since = None
@@ -51,6 +52,12 @@ class Run:
         SourceStatus.objects.filter(name=self.name, failing_since__isnull=True).update(
             failing_since=now
         )
+
+
+def note(name: str) -> str:
+    """What the source's last successful run could not read, or ""."""
+    found = SourceStatus.objects.filter(name=name).values_list("note", flat=True).first()
+    return found or ""
 
 
 def record_success(name: str, changed: bool = False) -> None:

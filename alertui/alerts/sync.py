@@ -8,6 +8,8 @@ others are enough; only when none answers is the source marked as failing.
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,9 +18,12 @@ from django.utils import timezone
 
 from alertui.alerts import sources
 from alertui.alerts.models import Alert, AlertHistory, SourceStatus
+from alertui.clients import alertmanager_client
 from alertui.integrations.alertmanager import Alert as AmAlert
-from alertui.integrations.alertmanager import AlertmanagerClient, AlertmanagerError
+from alertui.integrations.alertmanager import AlertmanagerError
 from alertui.locks import exclusive
+
+logger = logging.getLogger(__name__)
 
 # Prometheus re-sends every firing alert each resend interval, which moves updatedAt and endsAt
 # only: those are stored along with other changes but are left out of the digest, so a steady
@@ -51,20 +56,56 @@ class AlertSyncResult:
     changed: int = 0
     removed: int = 0
     error: str = ""
+    note: str = ""  # what could not be read (see note())
 
 
-def fetch_alerts(urls: list[str]) -> tuple[dict[str, AmAlert], list[str]]:
-    """Alerts from every peer, deduplicated by fingerprint; plus the peers' errors."""
+def fetch_alerts(urls: list[str]) -> tuple[dict[str, AmAlert], list[str], Counter]:
+    """Alerts from every peer, deduplicated by fingerprint; the peers' errors; and why items
+    could not be read (counted once, though every peer of a cluster sends the same item)."""
     alerts: dict[str, AmAlert] = {}
     errors = []
+    unreadable: Counter = Counter()
     for url in urls:
-        client = AlertmanagerClient([url], timeout=settings.ALERTMANAGER_TIMEOUT)
+        client = alertmanager_client([url])
         try:
-            for alert in client.list_alerts():
-                alerts.setdefault(alert.fingerprint, alert)
+            listed = client.list_alerts()
         except AlertmanagerError as e:
             errors.append(e.message)
-    return alerts, errors
+            continue
+        for alert in listed:
+            alerts.setdefault(alert.fingerprint, alert)
+        for reason, count in Counter(listed.unreadable).items():
+            unreadable[reason] = max(unreadable[reason], count)
+    return alerts, errors, unreadable
+
+
+def note(unreadable: Counter, alerts: dict[str, AmAlert]) -> str:
+    """What the page says about the alerts this sync could not read, or could read only in
+    part: one bad item must be visible, not a silent gap."""
+    parts = []
+    skipped = sum(unreadable.values())
+    if skipped:
+        are = "is" if skipped == 1 else "are"
+        parts.append(
+            f"{_alerts(skipped)} from Alertmanager could not be read and {are} not shown: "
+            f"{_reasons(list(unreadable))}."
+        )
+    partial = [a for a in alerts.values() if a.problems]
+    if partial:
+        parts.append(
+            f"{_alerts(len(partial))} from Alertmanager had values alertui could not use; "
+            f"those values are left out: {_reasons([p for a in partial for p in a.problems])}."
+        )
+    return " ".join(parts)
+
+
+def _alerts(count: int) -> str:
+    return f"{count} alert{'' if count == 1 else 's'}"
+
+
+def _reasons(reasons: list[str], shown: int = 3) -> str:
+    text = "; ".join(r[:200] for r in reasons[:shown])
+    return text + (f"; and {len(reasons) - shown} more" if len(reasons) > shown else "")
 
 
 def sync_alerts() -> AlertSyncResult:
@@ -77,7 +118,7 @@ def sync_alerts() -> AlertSyncResult:
 def _sync() -> AlertSyncResult:
     run = sources.Run(sources.ALERTMANAGER_ALERTS)
     urls = settings.ALERTMANAGER_URLS
-    fetched, errors = fetch_alerts(urls)
+    fetched, errors, unreadable = fetch_alerts(urls)
     if len(errors) == len(urls):
         run.failure("; ".join(errors))
         return AlertSyncResult(error="; ".join(errors))
@@ -103,7 +144,10 @@ def _sync() -> AlertSyncResult:
             Alert.objects.filter(fingerprint__in=gone).delete()
         _record_history(new, gone, now)
     result.added, result.changed, result.removed = len(new), len(changed), len(gone)
-    run.success(changed=bool(new or changed or gone))
+    result.note = note(unreadable, fetched)
+    if result.note and result.note != (status.note if status else ""):
+        logger.warning("Alertmanager alerts: %s", result.note)
+    run.success(changed=bool(new or changed or gone), note=result.note)
     return result
 
 

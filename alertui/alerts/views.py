@@ -1,15 +1,14 @@
-from collections import OrderedDict
-from threading import Lock
+import sys
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from alertui.accounts.roles import can_silence
-from alertui.alerts import snapshot
+from alertui.alerts import snapshot, sources
 from alertui.alerts.models import AlertHistory
 from alertui.matchers import LABEL_NAME, MatcherError, parse_filter
 
@@ -55,7 +54,7 @@ def _query(request) -> dict:
 class PageGroup:
     """A group as one page shows it: its first alerts, or all of them once expanded."""
 
-    def __init__(self, group: snapshot.AlertGroup, params):
+    def __init__(self, group: snapshot.AlertGroup, params: QueryDict):
         self.group = group
         self.expanded = group.key in params.getlist("expand")
         self.visible = group.alerts[: EXPANDED_LIMIT if self.expanded else ALERTS_PER_GROUP]
@@ -69,77 +68,89 @@ class PageGroup:
         return getattr(self.group, name)
 
 
+def _page_size(html: str) -> int:
+    return sys.getsizeof(html)
+
+
+# Rendered results, per snapshot. Keyed by what shapes them, never by the raw query string:
+# unknown parameters and their order would otherwise make a new entry per request.
+_rendered_pages = snapshot.per_snapshot_cache("rendered pages", 0.4, _page_size)
+
+
 @require_GET
 def alert_list(request):
     query = _query(request)
     everything, shown, groups = snapshot.grouped_view(
         query["matchers"], query["words"], set(query["states"]), query["group_by"]
     )
+    if query["filter_broken"]:
+        shown, groups = [], []  # an unreadable filter shows nothing rather than everything
     totals, label_names = snapshot.overview(everything)
     viewer_can_silence = can_silence(request.user)
+    page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    params = _shown_params(query, groups)
+    note = sources.note(sources.ALERTMANAGER_ALERTS)
     ctx = {
         "query": query,
         "totals": totals,
         "state_choices": snapshot.STATES,
         "label_names": label_names,
         "can_silence": viewer_can_silence,
+        "note": note,
     }
-    # The results depend only on the snapshot, the query string and the viewer's role: every
-    # open tab polling the same view gets the same HTML, rendered once per snapshot change.
+    # Every open tab polling the same view gets the same HTML, rendered once per snapshot.
     generation = snapshot.generation_of(everything)
-    key = (generation, request.GET.urlencode(), viewer_can_silence)
-    results = _results_cache.get(key) if generation is not None else None
+    key = (
+        generation,
+        viewer_can_silence,
+        params.urlencode(),
+        page.number,
+        tuple(query["errors"]),
+        note,
+    )
+    results = _rendered_pages.get(key) if generation is not None else None
     if results is None:
-        if query["filter_broken"]:
-            shown, groups = [], []  # an unreadable filter shows nothing rather than everything
         results = render_to_string(
-            "alerts/list.html#results", {**ctx, **_results_context(request, query, shown, groups)}
+            "alerts/list.html#results",
+            {**ctx, **_results_context(query, params, page, shown, groups)},
         )
         if generation is not None:
-            _results_cache.put(key, results)
+            _rendered_pages.put(key, results)
     if request.htmx and not request.htmx.boosted:
         counters = render_to_string("_nav_counts.html", {"oob": True}, request)
         return HttpResponse(results + counters)
     return render(request, "alerts/list.html", {**ctx, "results": results})
 
 
-def _results_context(request, query, shown, groups) -> dict:
-    page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+def _shown_params(query: dict, groups: list[snapshot.AlertGroup]) -> QueryDict:
+    """The query string of the page shown, without its page number: what its links carry.
+    Built from what the request means, so parameters alertui does not read are left out."""
+    params = QueryDict(mutable=True)
+    if query["q"]:
+        params["q"] = query["q"]
+    params["group_by"] = query["group_by"]
+    params.setlist("state", [s for s in snapshot.STATES if s in query["states"]] or [""])
+    # Only groups that exist can be expanded; each once, in a fixed order.
+    requested = set(query["expand"])
+    if requested:
+        params.setlist("expand", sorted(g.key for g in groups if g.key in requested))
+    return params
+
+
+def _results_context(query: dict, params: QueryDict, page, shown, groups) -> dict:
     # The groups are shared by all requests (cached per snapshot): wrap, never modify them.
-    page.object_list = [PageGroup(g, request.GET) for g in page.object_list]
-    base = request.GET.copy()
-    base.pop("page", None)
+    here = params.copy()
+    if page.number > 1:
+        here["page"] = str(page.number)
+    page.object_list = [PageGroup(g, here) for g in page.object_list]
     return {
         "page": page,
         "groups_total": len(groups),
         "shown_total": len(shown),
-        "base_query": base.urlencode(),
+        "base_query": params.urlencode(),
         "key_labels": [k for k in KEY_LABELS if k != query["group_by"]],
         "poll_seconds": settings.ALERTS_REFRESH_SECONDS,
     }
-
-
-class _LRU:
-    def __init__(self, size: int):
-        self.size = size
-        self.items: OrderedDict = OrderedDict()
-        self.lock = Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_results_cache = _LRU(256)
 
 
 @require_GET

@@ -1,10 +1,10 @@
 """The permanent, append-only audit history of silence changes.
 
 AuditEvent rows are only ever inserted: save() refuses to update, delete() refuses, the queryset
-refuses bulk update/delete, the admin is read-only and, on PostgreSQL, a trigger rejects UPDATE
-and DELETE. A change in flight is tracked by a PendingChange (an intent written before calling
-Alertmanager); whoever deletes the intent, the request that made the change or the sync job
-after a crash, writes the one AuditEvent for it.
+refuses bulk update/delete, the admin is read-only and the database's triggers reject UPDATE and
+DELETE (and TRUNCATE on PostgreSQL): see append_only.py. A change in flight is tracked by a
+PendingChange (an intent written before calling Alertmanager); whoever deletes the intent, the
+request that made the change or the sync job after a crash, writes the one AuditEvent for it.
 """
 
 from django.conf import settings
@@ -37,6 +37,9 @@ class AuditEvent(models.Model):
     class Outcome(models.TextChoices):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
+        # An interrupted request whose result alertui cannot tell from what Alertmanager holds
+        # (the silence changed again meanwhile, or several silences could be its result).
+        UNKNOWN = "unknown"
 
     class Source(models.TextChoices):
         BROWSER = "browser"
@@ -106,10 +109,13 @@ class PendingChange(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
     actor_name = models.CharField(max_length=255)
     silence_id = models.CharField(max_length=64, blank=True)  # the silence changed, if any
+    # What was sent to Alertmanager (for an expiry: the silence as it was): the sync credits the
+    # intent with a change only when what Alertmanager holds agrees with it.
     matchers = models.JSONField(default=list)
     matchers_text = models.TextField(blank=True)
     starts_at = models.DateTimeField(null=True)
     ends_at = models.DateTimeField(null=True)
+    created_by = models.TextField(blank=True)
     comment = models.TextField(blank=True)
     before = models.JSONField(null=True, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)

@@ -2,24 +2,30 @@
 
 Responses become dataclasses here; nothing past this module touches Alertmanager's raw JSON.
 Writes go to one healthy peer and are read back from the same peer (a fresh silence id can
-404 on another peer until gossip arrives). We move to the next peer only when a peer cannot be
-reached or answers 5xx, never after a request that may have been applied (a read timeout on a
-POST), so a write never creates two silences.
+404 on another peer until gossip arrives). Reads and expiries (idempotent) move to the next
+peer when a peer cannot be reached or answers 5xx. A create or an edit goes to one peer only:
+once that peer received it, no answer in time or a 5xx leaves its outcome unknown, and it is
+not sent again elsewhere, so a write never creates two silences.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-
+from alertui.integrations import values
+from alertui.integrations.connection import Connection
+from alertui.integrations.http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Answer,
+    Transport,
+    TransportError,
+)
+from alertui.integrations.values import Unreadable, parse_time, text
 from alertui.matchers import Matcher
-
-USER_AGENT = "alertui"
 
 
 class AlertmanagerError(Exception):
@@ -37,26 +43,12 @@ class AlertmanagerUnavailable(AlertmanagerError):
 
 
 class AlertmanagerOutcomeUnknown(AlertmanagerError):
-    """A write was sent but no answer came in time: it may or may not have been applied."""
+    """A write reached a peer but its answer leaves open whether it was applied: none came in
+    time, or a 5xx (a proxy's 502/504 may hide a peer that applied it)."""
 
 
 class SilenceNotFound(AlertmanagerError):
     pass
-
-
-def text(value) -> str:
-    """Alertmanager's strings as we keep them: NUL, which it accepts and databases refuse,
-    becomes U+FFFD."""
-    return str(value).replace("\x00", "\ufffd")
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:  # Alertmanager reads zone-less times as UTC
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def format_time(value: datetime) -> str:
@@ -75,17 +67,49 @@ class Silence:
     state: str  # active | pending | expired, as Alertmanager computed it when asked
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Silence:
-        return cls(
-            id=str(data["id"]),
-            matchers=tuple(Matcher.from_api(m) for m in data.get("matchers") or []),
-            starts_at=parse_time(data["startsAt"]),
-            ends_at=parse_time(data["endsAt"]),
-            created_by=text(data.get("createdBy") or ""),
-            comment=text(data.get("comment") or ""),
-            updated_at=parse_time(data.get("updatedAt")),
-            state=str((data.get("status") or {}).get("state") or ""),
-        )
+    def from_api(cls, data: Any) -> Silence:
+        """The silence, or Unreadable: a silence is kept whole or not at all, since a part of
+        its matchers or times would mute something else than Alertmanager does."""
+        if not isinstance(data, dict):
+            raise Unreadable(f"an item that is not a silence: {values.brief(data)}")
+        silence_id = data.get("id")
+        if not isinstance(silence_id, str) or not values.ID.fullmatch(silence_id):
+            raise Unreadable(f"silence id {values.brief(silence_id)} is not one Alertmanager makes")
+        try:
+            matchers = data.get("matchers")
+            if not isinstance(matchers, list) or not matchers:
+                raise ValueError("no matchers")
+            status = data.get("status") or {}
+            starts_at, ends_at = parse_time(data["startsAt"]), parse_time(data["endsAt"])
+            if starts_at is None or ends_at is None:
+                raise ValueError("no start or end")
+            for m in matchers:
+                if not (isinstance(m.get("name"), str) and m["name"]) or not isinstance(
+                    m.get("value"), str
+                ):
+                    raise ValueError(f"matcher {values.brief(m)} lacks a name or a value")
+            return cls(
+                id=silence_id,
+                matchers=tuple(Matcher.from_api(m) for m in matchers),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                created_by=text(data.get("createdBy") or ""),
+                comment=text(data.get("comment") or ""),
+                updated_at=parse_time(data.get("updatedAt")),
+                state=str(status.get("state") or "") if isinstance(status, dict) else "",
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise Unreadable(f"silence {silence_id} ({type(e).__name__}: {e})"[:300]) from None
+
+
+class SilenceList(list):
+    """The silences of one answer that could be read; `unreadable` says what each other item
+    was, and `unreadable_ids` holds the ids among them (those silences still exist)."""
+
+    def __init__(self, silences=()):
+        super().__init__(silences)
+        self.unreadable: list[str] = []
+        self.unreadable_ids: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -125,25 +149,62 @@ class Alert:
     silenced_by: tuple[str, ...]
     inhibited_by: tuple[str, ...]
     receivers: tuple[str, ...]
+    # What was wrong with the alert as Alertmanager sent it (each value dropped or converted).
+    problems: tuple[str, ...] = ()
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Alert:
-        status = data.get("status") or {}
+    def from_api(cls, data: Any) -> Alert:
+        """The alert, keeping every value that can be read. Raises Unreadable when it has no
+        usable fingerprint or labels (nothing could identify or show it); any other bad value
+        is dropped or converted, and named in `problems`."""
+        if not isinstance(data, dict):
+            raise Unreadable(f"an item that is not an alert: {values.brief(data)}")
+        fingerprint = data.get("fingerprint")
+        if fingerprint is None:
+            raise Unreadable("an alert without a fingerprint")
+        if not isinstance(fingerprint, str) or not values.ID.fullmatch(fingerprint):
+            raise Unreadable(
+                f"fingerprint {values.brief(fingerprint)} is not one Alertmanager makes"
+            )
+        if not isinstance(data.get("labels"), dict):
+            raise Unreadable(f"the labels of alert {fingerprint} are not an object")
+        problems: list[str] = []
+        status = values.field(data, "status", dict, {}, problems)
+        annotations = values.field(data, "annotations", dict, {}, problems)
+        receivers = values.field(data, "receivers", list, [], problems)
         return cls(
-            fingerprint=str(data["fingerprint"]),
-            labels={text(k): text(v) for k, v in (data.get("labels") or {}).items()},
-            annotations={text(k): text(v) for k, v in (data.get("annotations") or {}).items()},
-            starts_at=parse_time(data.get("startsAt")),
-            ends_at=parse_time(data.get("endsAt")),
-            updated_at=parse_time(data.get("updatedAt")),
-            generator_url=text(data.get("generatorURL") or ""),
-            state=str(status.get("state") or ""),
-            silenced_by=tuple(status.get("silencedBy") or ()),
-            inhibited_by=tuple(status.get("inhibitedBy") or ()),
-            receivers=tuple(
-                str(r.get("name", "")) for r in data.get("receivers") or () if isinstance(r, dict)
-            ),
+            fingerprint=fingerprint,
+            labels=values.strings(data["labels"], "label", problems),
+            annotations=values.strings(annotations, "annotation", problems),
+            starts_at=values.time(data, "startsAt", problems),
+            ends_at=values.time(data, "endsAt", problems),
+            updated_at=values.time(data, "updatedAt", problems),
+            generator_url=values.link(data, "generatorURL", problems),
+            state=_state(status.get("state"), problems),
+            silenced_by=values.ids(status, "silencedBy", problems),
+            inhibited_by=values.ids(status, "inhibitedBy", problems),
+            receivers=tuple(text(r.get("name", "")) for r in receivers if isinstance(r, dict)),
+            problems=tuple(f"alert {fingerprint}: {p}" for p in problems),
         )
+
+
+class AlertList(list):
+    """The alerts of one answer that could be read; `unreadable` says what each other item
+    was, so one bad item costs that item only."""
+
+    def __init__(self, alerts=(), unreadable=()):
+        super().__init__(alerts)
+        self.unreadable: list[str] = list(unreadable)
+
+
+ALERT_STATES = ("unprocessed", "active", "suppressed")
+
+
+def _state(value, problems: list[str]) -> str:
+    if value is None or value in ALERT_STATES:
+        return value or ""
+    problems.append(f"state {values.brief(value)} is not one Alertmanager has")
+    return ""
 
 
 @dataclass(frozen=True)
@@ -164,10 +225,10 @@ class Status:
         )
 
 
-def _error_message(response: requests.Response) -> str:
-    text = response.text.strip()
+def _error_message(answer: Answer) -> str:
+    text = answer.text.strip()
     if not text:
-        return f"{response.status_code} {response.reason}".strip()
+        return f"{answer.status} {answer.reason}".strip()
     try:
         body = json.loads(text)
     except ValueError:
@@ -180,15 +241,34 @@ def _error_message(response: requests.Response) -> str:
 
 
 class AlertmanagerClient:
-    def __init__(self, urls: list[str], timeout: float = 10.0, connect_timeout: float = 3.0):
-        if not urls:
+    """The peers of one Alertmanager cluster. Each peer is a Connection (or a plain URL, for
+    one without credentials); every call to a peer ends within `timeout` seconds and reads at
+    most `max_response_bytes`."""
+
+    def __init__(
+        self,
+        peers: Sequence[Connection | str],
+        timeout: float = 10.0,
+        connect_timeout: float = 3.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ):
+        if not peers:
             raise ValueError("at least one Alertmanager URL is needed")
-        self.urls = list(urls)
-        self.timeout = (connect_timeout, timeout)
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
+        connections = [p if isinstance(p, Connection) else Connection.from_url(p) for p in peers]
+        self.urls = [c.url for c in connections]
+        self.timeout = timeout
+        self._transports = {
+            c.url: Transport(
+                c,
+                deadline=timeout,
+                connect_timeout=connect_timeout,
+                max_bytes=max_response_bytes,
+            )
+            for c in connections
+        }
         # The peer that answered last: reads after a write go there first.
         self.preferred = self.urls[0]
+        self._answered = False
 
     # -- transport -----------------------------------------------------------------------
 
@@ -198,56 +278,49 @@ class AlertmanagerClient:
     def _request(self, method: str, path: str, *, may_repeat: bool = True, **kwargs):
         """Send to the preferred peer, then the others on connection failure or 5xx.
 
-        may_repeat=False marks a request that must not be sent twice once a peer may have
-        applied it (creating a silence): a read timeout then ends the attempt.
+        may_repeat=False marks a request that must reach one peer only (creating or replacing
+        a silence): once a peer received it, whatever comes back ends the attempt, and an
+        answer that leaves open whether it was applied (none in time, or a 5xx, which from a
+        proxy may hide a peer that applied it) is AlertmanagerOutcomeUnknown. Such a request
+        goes to a peer that has just answered: if none has yet, one is found first.
         """
+        if not may_repeat and not self._answered:
+            self._request("GET", "/status")
         failures = []
         for peer in self._peers_in_order():
-            url = f"{peer}/api/v2{path}"
             try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except requests.ConnectionError as e:
-                if not _never_sent(e) and not may_repeat:
-                    # The connection broke after the request went out: it may have been applied.
-                    raise AlertmanagerOutcomeUnknown(
-                        f"{peer} dropped the connection; the change may or may not have been "
-                        "applied",
-                        peer=peer,
-                    ) from None
-                failures.append(f"{peer}: cannot connect ({_short_reason(e)})")
+                answer = self._transports[peer].call(method, f"/api/v2{path}", **kwargs)
+            except TransportError as e:
+                if e.sent and not may_repeat:
+                    raise _outcome_unknown(peer, e.reason) from None
+                failures.append(f"{peer}: {e.reason}")
                 continue
-            except requests.Timeout:
+            if answer.status >= 500 and not _is_not_found(answer):
                 if not may_repeat:
-                    raise AlertmanagerOutcomeUnknown(
-                        f"{peer} did not answer within {self.timeout[1]:g}s; the change may or "
-                        "may not have been applied",
-                        peer=peer,
-                    ) from None
-                failures.append(f"{peer}: no answer within {self.timeout[1]:g}s")
-                continue
-            except requests.RequestException as e:
-                failures.append(f"{peer}: {_short_reason(e)}")
-                continue
-            if response.status_code >= 500 and not _is_not_found(response):
-                failures.append(f"{peer}: {_error_message(response)}")
+                    reason = f"answered {answer.status}: {_error_message(answer)}"
+                    raise _outcome_unknown(peer, reason, answer.status)
+                failures.append(f"{peer}: {_error_message(answer)}")
                 continue
             self.preferred = peer
-            return peer, response
+            self._answered = True
+            return peer, answer
         raise AlertmanagerUnavailable("Alertmanager is unreachable: " + "; ".join(failures))
 
     def _json(self, method: str, path: str, *, about_silence: bool = False, **kwargs):
-        peer, response = self._request(method, path, **kwargs)
-        if about_silence and (response.status_code == 404 or _is_not_found(response)):
-            raise SilenceNotFound(_error_message(response), response.status_code, peer)
-        if response.status_code >= 400:
-            raise AlertmanagerError(_error_message(response), response.status_code, peer)
-        if not response.content:
+        peer, answer = self._request(method, path, **kwargs)
+        if answer.access_refused:
+            raise AlertmanagerError(f"{peer}: {answer.access_refused}", answer.status, peer)
+        if about_silence and (answer.status == 404 or _is_not_found(answer)):
+            raise SilenceNotFound(_error_message(answer), answer.status, peer)
+        if answer.status >= 400:
+            raise AlertmanagerError(_error_message(answer), answer.status, peer)
+        if not answer.body:
             return None
         try:
-            return response.json()
+            return json.loads(answer.body)
         except ValueError:
             raise AlertmanagerError(
-                f"{peer} answered with something that is not JSON", response.status_code, peer
+                f"{peer} answered with something that is not JSON", answer.status, peer
             ) from None
 
     # -- API -------------------------------------------------------------------------------
@@ -255,8 +328,16 @@ class AlertmanagerClient:
     def status(self) -> Status:
         return _parse(Status.from_api, self._json("GET", "/status"))
 
-    def list_silences(self) -> list[Silence]:
-        return [_parse(Silence.from_api, s) for s in _list(self._json("GET", "/silences"))]
+    def list_silences(self) -> SilenceList:
+        silences = SilenceList()
+        for item in _list(self._json("GET", "/silences")):
+            try:
+                silences.append(Silence.from_api(item))
+            except Unreadable as e:
+                silences.unreadable.append(str(e))
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    silences.unreadable_ids.add(item["id"][:64])
+        return silences
 
     def get_silence(self, silence_id: str) -> Silence:
         body = self._json("GET", f"/silence/{silence_id}", about_silence=True)
@@ -268,8 +349,9 @@ class AlertmanagerClient:
         A change may come back under a new id (Alertmanager expired the old silence and made a
         new one), so callers must use the returned id.
         """
-        # Never resent to another peer once it may have arrived: a create would be duplicated,
-        # and a replacing edit applied twice leaves two active silences.
+        # One peer only, whatever it answers: a create sent again elsewhere is duplicated, and
+        # a replacing edit applied twice (the second peer not yet told of the first change by
+        # gossip) leaves two active silences.
         body = self._json(
             "POST",
             "/silences",
@@ -282,6 +364,7 @@ class AlertmanagerClient:
         return str(body["silenceID"])
 
     def expire_silence(self, silence_id: str) -> None:
+        # Idempotent (expiring an expired silence answers 200), so it may go to the next peer.
         self._json("DELETE", f"/silence/{silence_id}", about_silence=True)
 
     def list_alerts(
@@ -291,16 +374,22 @@ class AlertmanagerClient:
         silenced: bool = True,
         inhibited: bool = True,
         filters: list[str] | None = None,
-    ) -> list[Alert]:
+    ) -> AlertList:
         params = {
             "active": _bool(active),
             "silenced": _bool(silenced),
             "inhibited": _bool(inhibited),
             "filter": filters or [],
         }
-        return [
-            _parse(Alert.from_api, a) for a in _list(self._json("GET", "/alerts", params=params))
-        ]
+        alerts = AlertList()
+        for item in _list(self._json("GET", "/alerts", params=params)):
+            try:
+                alerts.append(Alert.from_api(item))
+            except Unreadable as e:
+                alerts.unreadable.append(str(e))
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                alerts.unreadable.append(f"an alert alertui cannot read ({type(e).__name__}: {e})")
+        return alerts
 
     def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
         """Push alerts (used by the demo and tests to feed a real Alertmanager)."""
@@ -329,22 +418,12 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _is_not_found(response: requests.Response) -> bool:
+def _is_not_found(answer: Answer) -> bool:
     # 0.25 answers DELETE of an unknown silence with 500 "silence not found"; 0.26+ with 404.
-    return response.status_code == 500 and "silence not found" in response.text
+    return answer.status == 500 and "silence not found" in answer.text
 
 
-def _never_sent(error: requests.ConnectionError) -> bool:
-    """True when no connection was made, so the peer cannot have seen the request."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
-
-
-def _short_reason(error: Exception) -> str:
-    text = str(error)
-    for marker in ("Connection refused", "timed out", "Name or service not known"):
-        if marker in text:
-            return marker.lower()
-    return text[:200]
+def _outcome_unknown(peer: str, reason: str, status: int | None = None):
+    return AlertmanagerOutcomeUnknown(
+        f"{peer}: {reason}; the change may or may not have been applied", status, peer
+    )

@@ -1,18 +1,19 @@
 """Typed client for the parts of the Prometheus HTTP API v1 alertui reads: targets, scrape
-pools, rules and build info. Every call has a timeout; errors carry Prometheus's own message.
+pools, rules and build info. Every call is bounded in time and size (alertui.integrations.http);
+errors carry Prometheus's own message.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import requests
+from alertui.integrations.connection import Connection
+from alertui.integrations.http import DEFAULT_MAX_RESPONSE_BYTES, Transport, TransportError
+from alertui.integrations.values import parse_time
 
-from alertui.integrations.alertmanager import parse_time
-
-USER_AGENT = "alertui"
 NEVER = datetime.fromisoformat("0001-01-01T00:00:00+00:00")
 
 
@@ -89,34 +90,42 @@ class Rule:
 
 
 class PrometheusClient:
-    def __init__(self, url: str, timeout: float = 10.0, connect_timeout: float = 3.0):
-        self.url = url.rstrip("/")
-        self.timeout = (connect_timeout, timeout)
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
+    """One Prometheus server (a Connection, or a plain URL for one without credentials); every
+    call ends within `timeout` seconds and reads at most `max_response_bytes`."""
+
+    def __init__(
+        self,
+        server: Connection | str,
+        timeout: float = 10.0,
+        connect_timeout: float = 3.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ):
+        connection = server if isinstance(server, Connection) else Connection.from_url(server)
+        self.url = connection.url
+        self._transport = Transport(
+            connection,
+            deadline=timeout,
+            connect_timeout=connect_timeout,
+            max_bytes=max_response_bytes,
+        )
 
     def _data(self, path: str, params: dict | None = None):
-        url = f"{self.url}/api/v1{path}"
         try:
-            response = self.session.get(url, params=params, timeout=self.timeout)
-        except requests.Timeout:
-            raise PrometheusError(
-                f"{self.url} did not answer within {self.timeout[1]:g}s"
-            ) from None
-        except requests.RequestException as e:
-            raise PrometheusError(f"{self.url} is unreachable ({type(e).__name__})") from None
+            answer = self._transport.call("GET", f"/api/v1{path}", params=params)
+        except TransportError as e:
+            raise PrometheusError(f"{self.url}: {e.reason}") from None
+        if answer.access_refused:
+            raise PrometheusError(f"{self.url}: {answer.access_refused}", answer.status)
         try:
-            body = response.json()
+            body = json.loads(answer.body)
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            text = response.text.strip()[:300] or response.reason
-            raise PrometheusError(
-                f"{self.url}: {response.status_code} {text}", response.status_code
-            )
+            text = answer.text.strip()[:300] or answer.reason
+            raise PrometheusError(f"{self.url}: {answer.status} {text}", answer.status)
         if body.get("status") != "success":
-            message = body.get("error") or f"{response.status_code} {response.reason}"
-            raise PrometheusError(f"{self.url}: {message}", response.status_code)
+            message = body.get("error") or f"{answer.status} {answer.reason}"
+            raise PrometheusError(f"{self.url}: {message}", answer.status)
         data = body.get("data")
         if data is not None and not isinstance(data, dict):
             raise PrometheusError(f"{self.url}: unexpected response (data is not an object)")

@@ -91,16 +91,20 @@ def _url(delivery: Delivery) -> str:
 # -- fan-out ------------------------------------------------------------------------------
 
 
-def announce_event(event_id: int) -> int:
-    """Create one Delivery per destination for a recorded change and queue each; returns how
-    many were queued (0 when run a second time for the same event)."""
-    event = AuditEvent.objects.filter(pk=event_id).first()
-    if event is None or not enabled() or event.action not in ANNOUNCED:
+def announce(event: AuditEvent) -> int:
+    """Create one pending Delivery per destination for a recorded change, queued once the
+    transaction commits; returns how many were created (0 when run again for the same event)."""
+    if not enabled() or event.action not in ANNOUNCED:
         return 0
     if event.outcome != AuditEvent.Outcome.SUCCEEDED:
         return 0
-    notice = messages.event_notice(event)
-    return _fan_out(notice, event=event)
+    return _fan_out(messages.event_notice(event), event=event)
+
+
+def announce_event(event_id: int) -> int:
+    """announce() by id, for the send_notice task (queued by earlier versions)."""
+    event = AuditEvent.objects.filter(pk=event_id).first()
+    return announce(event) if event is not None else 0
 
 
 def announce_reminder(reminder: SilenceReminder, notice: dict) -> int:
@@ -108,7 +112,7 @@ def announce_reminder(reminder: SilenceReminder, notice: dict) -> int:
 
 
 def _fan_out(notice: dict, **owner) -> int:
-    queued = 0
+    created_ids = []
     with transaction.atomic():
         for channel, target, destination in destinations():
             payload = messages.slack_payload(notice) if channel == "slack" else notice
@@ -124,18 +128,31 @@ def _fan_out(notice: dict, **owner) -> int:
                 },
             )
             if created:
-                transaction.on_commit(partial(queue_delivery, delivery.pk), robust=True)
-                queued += 1
-    return queued
+                created_ids.append(delivery.pk)
+        if created_ids:
+            transaction.on_commit(partial(queue_deliveries, created_ids), robust=True)
+    return len(created_ids)
 
 
-def queue_delivery(delivery_id: int) -> None:
+def queue_deliveries(delivery_ids: list[int]) -> int:
+    """Queue each delivery; stops at the first the broker refuses, so a broker that hangs costs
+    one bounded wait, not one per destination. Returns how many were queued; the others stay as
+    they are for the sweep."""
+    for queued, delivery_id in enumerate(delivery_ids):
+        if not queue_delivery(delivery_id):
+            return queued
+    return len(delivery_ids)
+
+
+def queue_delivery(delivery_id: int) -> bool:
     from alertui.notices.tasks import deliver
 
     try:
         deliver.delay(delivery_id)
     except Exception:  # noqa: BLE001 - the broker being down must not break the caller
-        log.exception("could not queue notice delivery %s; it stays pending", delivery_id)
+        log.exception("could not queue notice delivery %s; the sweep queues it later", delivery_id)
+        return False
+    return True
 
 
 # -- one attempt --------------------------------------------------------------------------
@@ -199,11 +216,15 @@ def requeue_stalled(now: datetime | None = None) -> int:
             updated_at__lt=now - STALLED_PENDING - timedelta(seconds=BACKOFF_MAX),
         )
     )
-    ids = list(stalled.values_list("pk", flat=True)[:1000])
+    # Oldest first: notices of one silence arrive in the order its changes happened.
+    ids = list(stalled.order_by("created_at", "pk").values_list("pk", flat=True)[:1000])
+    queued = 0
     for delivery_id in ids:
         # Touch it first, so the next sweep does not queue it again while it waits.
         Delivery.objects.filter(pk=delivery_id).update(updated_at=now, created_at=now)
-        queue_delivery(delivery_id)
-    if ids:
-        log.warning("queued %d stalled notice deliveries again", len(ids))
-    return len(ids)
+        if not queue_delivery(delivery_id):
+            break  # the broker is still away: the next sweep tries again
+        queued += 1
+    if queued:
+        log.warning("queued %d stalled notice deliveries again", queued)
+    return queued

@@ -1,11 +1,13 @@
-"""Announce recorded silence changes: queue the notice once the audit row is committed.
+"""Announce recorded silence changes: the deliveries are written with the audit row, and queued
+once it is committed.
 
 Connected in NoticesConfig.ready(). Nothing here may raise into the silence action that wrote
-the row: a notice is a courtesy, the change and its audit row are what count.
+the row: a notice is a courtesy, the change and its audit row are what count. Nothing here may
+wait long on the broker either (see CELERY_TASK_PUBLISH_RETRY_POLICY in settings): a delivery
+that could not be queued stays pending and the sweep (services.requeue_stalled) queues it later.
 """
 
 import logging
-from functools import partial
 
 from django.db import transaction
 
@@ -19,16 +21,10 @@ def audit_event_saved(sender, instance, created, raw=False, **kwargs):
         return
     try:
         if services.enabled() and services.is_announced(instance):
-            # After commit: the worker must find the row, and a rolled-back change is no news.
-            transaction.on_commit(partial(queue_notice, instance.pk), robust=True)
+            # In the change's own transaction (a savepoint, so a failure here leaves the change
+            # whole): the deliveries are committed with the audit row or not at all, so a broker
+            # that is down or hangs when they are queued after the commit loses nothing.
+            with transaction.atomic():
+                services.announce(instance)
     except Exception:  # noqa: BLE001
-        log.exception("could not queue a notice for audit event %s", instance.pk)
-
-
-def queue_notice(event_id: int) -> None:
-    from alertui.notices.tasks import send_notice
-
-    try:
-        send_notice.delay(event_id)
-    except Exception:  # noqa: BLE001 - e.g. the broker is down
-        log.exception("could not queue a notice for audit event %s", event_id)
+        log.exception("could not record the notices for audit event %s", instance.pk)

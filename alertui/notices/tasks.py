@@ -16,8 +16,9 @@ def backoff(retries: int) -> int:
 
 @shared_task
 def send_notice(event_id: int) -> int:
-    """Fan a recorded silence change out to one `deliver` task per destination, so a failing
-    webhook is retried alone and never re-sends to the others."""
+    """Fan a recorded silence change out to one `deliver` task per destination. The deliveries
+    are now written with the audit row (signals.py); this task stays for the messages earlier
+    versions queued, and does nothing for an event already fanned out."""
     return services.announce_event(event_id)
 
 

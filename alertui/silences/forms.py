@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -22,6 +23,28 @@ from alertui.silences.validation import validate_silence
 
 DURATION_PRESETS = ["1h", "2h", "4h", "8h", "1d", "3d", "1w"]
 MAX_MATCHERS = 50
+# The hidden `recreated_from` field carries the expired silence a form was opened from, signed
+# for the person who opened it: a typed-in id would let anyone join any silence's history.
+RECREATE_SALT = "alertui.silences.recreated_from"
+RECREATE_MAX_AGE = 7 * 86400
+
+
+def recreate_token(silence_id: str, user) -> str:
+    return signing.dumps([silence_id, user.pk], salt=RECREATE_SALT)
+
+
+def recreated_from(token: str, user) -> str:
+    """The silence id a recreate form was opened from, or "" for anything not signed by us for
+    this person (ignored like every hidden field the person cannot see or fix)."""
+    if not token or user is None:
+        return ""
+    try:
+        silence_id, user_pk = signing.loads(
+            token[:300], salt=RECREATE_SALT, max_age=RECREATE_MAX_AGE
+        )
+    except (signing.BadSignature, ValueError, TypeError):
+        return ""
+    return silence_id if user_pk == user.pk and isinstance(silence_id, str) else ""
 
 
 def matcher_rows(data) -> list[tuple[str, str, str]]:
@@ -67,9 +90,10 @@ class SilenceForm(forms.Form):
     recreated_from = forms.CharField(required=False, widget=forms.HiddenInput)
     based_on = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, editing=None, **kwargs):
+    def __init__(self, *args, editing=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.editing = editing  # the Silence mirror row being edited, if any
+        self.user = user  # who fills it in: a recreate link is honoured only for them
         self.rows = matcher_rows(self.data) if self.is_bound else []
         self.matcher_errors: list[str] = []
         self.fields["comment"].error_messages["required"] = "Say why: a comment is required."
@@ -79,8 +103,7 @@ class SilenceForm(forms.Form):
         return name if viewer_zone(name) is not UTC else ""  # unknown zones count as UTC
 
     def clean_recreated_from(self):
-        value = self.cleaned_data["recreated_from"]
-        return value if len(value) <= 64 else ""
+        return recreated_from(self.cleaned_data["recreated_from"], self.user)
 
     def clean_based_on(self):
         """The silence's updatedAt when the form was opened, or None."""

@@ -1,9 +1,10 @@
-"""Silence changes: validated, sent to Alertmanager, mirrored and audited.
+"""Silence changes made through alertui (browser and API): validated, sent to Alertmanager,
+and recorded by the one writer of silence state (silences.recorder).
 
-Every change follows the same path (see `_run`): validate, write a PendingChange intent, call
-Alertmanager, then in one transaction claim the intent, write the AuditEvent and update the
-mirror. If the process dies after Alertmanager applied the change, the intent survives and the
-sync job records the change from it, so nothing that reached Alertmanager goes unrecorded.
+Every change follows the same path: validate, write a PendingChange intent holding exactly what
+is sent, call Alertmanager, then record the outcome (audit row and mirror in one transaction).
+If the process dies after Alertmanager applied the change, the intent survives and the sync job
+records the change from it when what Alertmanager holds agrees with it.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
+from alertui import clients
 from alertui.audit.models import AuditEvent, PendingChange
 from alertui.integrations.alertmanager import (
     AlertmanagerClient,
@@ -30,11 +30,15 @@ from alertui.integrations.alertmanager import (
 from alertui.integrations.alertmanager import Silence as AmSilence
 from alertui.locks import LockBusy, serialized
 from alertui.matchers import Matcher
+from alertui.silences import recorder
 from alertui.silences.models import Silence
+from alertui.silences.recorder import Actor, mirror, snapshot
 from alertui.silences.validation import validate_silence
 
 log = logging.getLogger(__name__)
 Action = AuditEvent.Action
+
+__all__ = ["Actor", "SilenceActionError", "SilenceValues", "mirror", "snapshot"]
 
 
 class SilenceActionError(Exception):
@@ -51,19 +55,6 @@ class SilenceActionError(Exception):
 
 
 @dataclass(frozen=True)
-class Actor:
-    user: object  # the authenticated user
-    source: str = AuditEvent.Source.BROWSER
-    remote_addr: str | None = None
-    request_id: str = ""
-    api_token: str = ""  # the API token's name and key prefix, for changes made through the API
-
-    @property
-    def name(self) -> str:
-        return self.user.get_username()
-
-
-@dataclass(frozen=True)
 class SilenceValues:
     matchers: tuple[Matcher, ...]
     starts_at: datetime
@@ -72,53 +63,36 @@ class SilenceValues:
 
 
 def alertmanager_client() -> AlertmanagerClient:
-    return AlertmanagerClient(settings.ALERTMANAGER_URLS, timeout=settings.ALERTMANAGER_TIMEOUT)
-
-
-def snapshot(silence) -> dict:
-    """The audit's before/after form of a silence (mirror row or Alertmanager's)."""
-    matchers = silence.matcher_list if isinstance(silence, Silence) else silence.matchers
-    return {
-        "matchers": [str(m) for m in matchers],
-        "startsAt": silence.starts_at.isoformat(),
-        "endsAt": silence.ends_at.isoformat(),
-        "createdBy": silence.created_by,
-        "comment": silence.comment,
-    }
-
-
-def mirror(am: AmSilence, **extra) -> Silence:
-    """Insert or update the local copy of a silence from what Alertmanager returned."""
-    row = Silence.objects.filter(pk=am.id).first() or Silence(id=am.id)
-    row.set_matchers(am.matchers)
-    row.starts_at = am.starts_at
-    row.ends_at = am.ends_at
-    row.created_by = am.created_by
-    row.comment = am.comment
-    row.updated_at = am.updated_at
-    row.state = am.state
-    row.in_alertmanager = True
-    row.last_seen_at = timezone.now()
-    for key, value in extra.items():
-        setattr(row, key, value)
-    row.save()
-    return row
+    return clients.alertmanager_client()
 
 
 # -- the operations ------------------------------------------------------------------------
 
 
 def create_silence(actor: Actor, values: SilenceValues, *, recreated_from: str = "") -> Silence:
+    """A new silence; `recreated_from` names the expired silence it was made from."""
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     action = Action.RECREATED if recreated_from else Action.CREATED
+    if recreated_from:
+        _check_recreated_from(recreated_from)
     request = SilenceRequest(
         values.matchers, values.starts_at, values.ends_at, actor.name, values.comment.strip()
     )
     client = alertmanager_client()
-    intent = _intent(actor, action, values, silence_id="", before=None)
+    intent = recorder.begin(actor, action, request, silence_id="", before=None)
     new_id = _send(intent, lambda: client.post_silence(request))
     created = _read_back(client, new_id, request)
-    return _complete(intent, created, previous_id=recreated_from)
+    return recorder.complete(intent, created, previous_id=recreated_from)
+
+
+def _check_recreated_from(silence_id: str) -> None:
+    """A recreated silence joins the history of the one it was made from: only an expired one
+    (an active silence's history is not anyone's to extend)."""
+    source = Silence.objects.filter(pk=silence_id).first()
+    if source is None or source.current_state != "expired":
+        raise ValidationError(
+            {"recreated_from": "Only an expired silence can be recreated; start a new one."}
+        )
 
 
 def edit_silence(
@@ -138,21 +112,15 @@ def _edit(actor, silence_id, values, *, based_on, action) -> Silence:
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     client = alertmanager_client()
     current = _current(client, actor, action, silence_id, based_on)
-    starts_at = values.starts_at
-    if current.state == "active" and starts_at.replace(microsecond=0) == current.starts_at.replace(
-        microsecond=0
-    ):
-        # Send the server's own start back unchanged, or Alertmanager would replace the silence.
-        starts_at = current.starts_at
     request = SilenceRequest(
         values.matchers,
-        starts_at,
+        _start_to_send(current, values.starts_at),
         values.ends_at,
         current.created_by or actor.name,
         values.comment.strip(),
         id=silence_id,
     )
-    intent = _intent(actor, action, values, silence_id=silence_id, before=snapshot(current))
+    intent = recorder.begin(actor, action, request, silence_id=silence_id, before=snapshot(current))
     try:
         new_id = _send(intent, lambda: client.post_silence(request))
     except SilenceActionError as e:
@@ -165,12 +133,25 @@ def _edit(actor, silence_id, values, *, based_on, action) -> Silence:
         except AlertmanagerError:
             log.warning("could not read back replaced silence %s", silence_id)
     changed = _read_back(client, new_id, request)
-    return _complete(
+    replaced = new_id != silence_id
+    return recorder.complete(
         intent,
         changed,
-        previous_id=silence_id if new_id != silence_id else "",
-        action=Action.REPLACED if new_id != silence_id else action,
+        previous_id=silence_id if replaced else "",
+        action=Action.REPLACED if replaced else action,
     )
+
+
+def _start_to_send(current: AmSilence, requested: datetime) -> datetime:
+    """The start an edit sends: the server's own, unchanged, unless the edit really moves it.
+
+    Alertmanager replaces an active silence whose start changes (to the second), and the start
+    of an active silence can only move forward: any requested start that is not in the future
+    means "leave it". Comparing the two to the second instead would replace the silence whenever
+    the clock crossed a second between reading it and sending the edit."""
+    if current.state == "active" and requested <= timezone.now():
+        return current.starts_at
+    return requested
 
 
 def extend_silence(
@@ -207,13 +188,17 @@ def _expire(actor: Actor, silence_id: str) -> Silence:
     if current.state == "expired":
         mirror(current)
         message = f"This silence had already expired at {current.ends_at:%Y-%m-%d %H:%M:%S} UTC."
-        _record_failure(actor, Action.EXPIRED, silence_id, message, current=current)
+        recorder.refuse(actor, Action.EXPIRED, silence_id, message, current=current)
         raise SilenceActionError(message, "conflict")
-    values = SilenceValues(current.matchers, current.starts_at, current.ends_at, current.comment)
-    intent = _intent(actor, Action.EXPIRED, values, silence_id=silence_id, before=snapshot(current))
+    as_it_was = SilenceRequest(
+        current.matchers, current.starts_at, current.ends_at, current.created_by, current.comment
+    )
+    intent = recorder.begin(
+        actor, Action.EXPIRED, as_it_was, silence_id=silence_id, before=snapshot(current)
+    )
     _send(intent, lambda: client.expire_silence(silence_id))
     expired = _read_back(client, silence_id, None) or current
-    return _complete(intent, expired)
+    return recorder.complete(intent, expired)
 
 
 def _note_lost_original(client: AlertmanagerClient, silence_id: str, error: SilenceActionError):
@@ -243,10 +228,10 @@ def _current(
         current = client.get_silence(silence_id)
     except SilenceNotFound:
         message = "Alertmanager has no such silence (it may have been purged)."
-        _record_failure(actor, action, silence_id, message)
+        recorder.refuse(actor, action, silence_id, message)
         raise SilenceActionError(message, "not_found") from None
     except AlertmanagerError as e:
-        _record_failure(actor, action, silence_id, e.message)
+        recorder.refuse(actor, action, silence_id, e.message)
         reason = "unavailable" if isinstance(e, AlertmanagerUnavailable) else "refused"
         raise SilenceActionError(f"Alertmanager: {e.message}", reason) from e
     if based_on and current.updated_at and current.updated_at > based_on:
@@ -255,35 +240,14 @@ def _current(
             "Someone changed this silence after you opened it; review the current version "
             "and try again."
         )
-        _record_failure(actor, action, silence_id, message, current=current)
+        recorder.refuse(actor, action, silence_id, message, current=current)
         raise SilenceActionError(message, "conflict")
     if current.state == "expired" and action != Action.EXPIRED:
         mirror(current)
         message = "This silence has already expired, so it cannot be changed; recreate it instead."
-        _record_failure(actor, action, silence_id, message, current=current)
+        recorder.refuse(actor, action, silence_id, message, current=current)
         raise SilenceActionError(message, "conflict")
     return current
-
-
-def _intent(actor: Actor, action: str, values: SilenceValues, *, silence_id: str, before):
-    from alertui.matchers import format_matchers
-
-    return PendingChange.objects.create(
-        action=action,
-        source=actor.source,
-        actor=actor.user,
-        actor_name=actor.name,
-        silence_id=silence_id,
-        matchers=[[m.name, m.op, m.value] for m in values.matchers],
-        matchers_text=format_matchers(values.matchers),
-        starts_at=values.starts_at,
-        ends_at=values.ends_at,
-        comment=values.comment,
-        before=before,
-        remote_addr=actor.remote_addr,
-        request_id=actor.request_id,
-        api_token=actor.api_token,
-    )
 
 
 def _send(intent: PendingChange, call):
@@ -293,12 +257,12 @@ def _send(intent: PendingChange, call):
         # Leave the intent: the sync job will find out whether the change happened and record
         # it either way.
         raise SilenceActionError(
-            f"Alertmanager did not answer in time ({e.message}). alertui will record the "
+            f"Alertmanager gave no clear answer ({e.message}). alertui will record the "
             "outcome at its next sync; check the silence list before trying again.",
             "unknown_outcome",
         ) from e
     except AlertmanagerError as e:
-        fail_intent(intent, e.message)
+        recorder.fail(intent, e.message)
         if isinstance(e, AlertmanagerUnavailable):
             raise SilenceActionError(f"{e.message}. Nothing was changed.", "unavailable") from e
         raise SilenceActionError(f"Alertmanager refused: {e.message}") from e
@@ -321,66 +285,3 @@ def _read_back(client, silence_id: str, request: SilenceRequest | None) -> AmSil
             updated_at=None,
             state="",
         )
-
-
-def _complete(intent: PendingChange, am: AmSilence, *, previous_id="", action="") -> Silence:
-    with transaction.atomic():
-        claimed, _ = PendingChange.objects.filter(pk=intent.pk).delete()
-        row = mirror(am)
-        if claimed:
-            AuditEvent.objects.create(
-                **_event_fields(intent),
-                action=action or intent.action,
-                silence_id=am.id,
-                previous_silence_id=previous_id,
-                matchers=[[m.name, m.op, m.value] for m in am.matchers],
-                matchers_text=row.matchers_text,
-                starts_at=am.starts_at,
-                ends_at=am.ends_at,
-                comment=am.comment,
-                after=snapshot(am),
-            )
-    return row
-
-
-def _event_fields(intent: PendingChange) -> dict:
-    return {
-        "source": intent.source,
-        "actor": intent.actor,
-        "actor_name": intent.actor_name,
-        "before": intent.before,
-        "remote_addr": intent.remote_addr,
-        "request_id": intent.request_id,
-        "api_token": intent.api_token,
-    }
-
-
-def fail_intent(intent: PendingChange, error: str, note: str = "") -> None:
-    with transaction.atomic():
-        claimed, _ = PendingChange.objects.filter(pk=intent.pk).delete()
-        if claimed:
-            AuditEvent.objects.create(
-                **_event_fields(intent),
-                action=intent.action,
-                outcome=AuditEvent.Outcome.FAILED,
-                error=error,
-                note=note,
-                silence_id=intent.silence_id,
-                matchers=intent.matchers,
-                matchers_text=intent.matchers_text,
-                starts_at=intent.starts_at,
-                ends_at=intent.ends_at,
-                comment=intent.comment,
-            )
-
-
-def _record_failure(actor: Actor, action: str, silence_id: str, error: str, current=None) -> None:
-    values = (
-        SilenceValues(current.matchers, current.starts_at, current.ends_at, current.comment)
-        if current
-        else SilenceValues((), None, None, "")
-    )
-    intent = _intent(
-        actor, action, values, silence_id=silence_id, before=snapshot(current) if current else None
-    )
-    fail_intent(intent, error)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alertui.accounts.roles import can_silence, silencer_required
+from alertui.alerts import sources
 from alertui.alerts.models import Alert
 from alertui.durations import DurationError, parse_duration
 from alertui.matchers import matches_all
@@ -22,6 +23,7 @@ from alertui.silences.forms import (
     SilenceForm,
     initial_for_new,
     matcher_rows,
+    recreate_token,
 )
 from alertui.silences.models import Silence
 from alertui.silences.queries import STATES, filter_silences
@@ -50,6 +52,7 @@ def silence_list(request):
     for silence in page:
         silence.alert_count = counts.get(silence.id, 0)
     ctx = {
+        "note": sources.note(sources.ALERTMANAGER_SILENCES),
         "page": page,
         "state": state,
         "states": STATES + ("all",),
@@ -118,7 +121,7 @@ def _form_page(request, form, *, rows, title, action_url, editing=None, notices=
 @silencer_required
 def silence_new(request):
     if request.method == "POST":
-        form = SilenceForm(request.POST)
+        form = SilenceForm(request.POST, user=request.user)
         if form.is_valid():
             try:
                 silence = services.create_silence(
@@ -143,12 +146,15 @@ def silence_new(request):
     initial, rows, notices = initial_for_new(request.GET)
     source_id = request.GET.get("from")
     if source_id:
-        source = Silence.objects.filter(pk=source_id).first()
+        source = Silence.objects.filter(pk=source_id[:64]).first()
         if source is None:
             raise Http404("No such silence to recreate.")
+        if source.current_state != "expired":
+            messages.error(request, "Only an expired silence can be recreated; edit this one.")
+            return redirect("silence_detail", source.id)
         rows = [tuple(m) for m in source.matchers]
         initial["comment"] = source.comment
-        initial["recreated_from"] = source.id
+        initial["recreated_from"] = recreate_token(source.id, request.user)
     form = SilenceForm(initial=initial)
     title = "Recreate silence" if source_id else "New silence"
     return _form_page(

@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from alertui.alerts import sources
-from alertui.integrations.prometheus import PrometheusClient, PrometheusError
+from alertui.clients import prometheus_client
+from alertui.integrations.prometheus import PrometheusError
 from alertui.locks import exclusive
 from alertui.targets.models import FailingTarget, RuleFailure, ScrapePool, TargetHistory
 
@@ -51,7 +52,7 @@ def _forget_removed_sources(configured: list[str]) -> None:
 
 def _sync_source(url: str, result: TargetSyncResult) -> None:
     run = sources.Run(sources.prometheus(url))
-    client = PrometheusClient(url, timeout=settings.PROMETHEUS_TIMEOUT)
+    client = prometheus_client(url)
     try:
         targets = client.active_targets()
         pools = client.scrape_pools()

@@ -1,10 +1,10 @@
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from django import template
 from django.utils import timezone
 
 from alertui.durations import format_duration
+from alertui.integrations import values
 
 register = template.Library()
 
@@ -13,16 +13,14 @@ register = template.Library()
 def http_url(value) -> str:
     """The value if it is an http(s) URL, else "": annotations are attacker-controlled, and a
     `javascript:` or `data:` link must never be rendered."""
-    text = str(value or "").strip()
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return ""
-    if len(text) > 2048:
-        return ""  # no real runbook or graph link is this long
-    if parts.scheme in ("http", "https") and parts.netloc and not any(c in text for c in "\r\n"):
-        return text
-    return ""
+    return values.http_url(value)
+
+
+@register.filter
+def is_id(value) -> bool:
+    """True for a silence id or fingerprint that can be put in a link: a stored value may
+    predate the sync's checks, and reversing a URL with "" or "a/b" fails the whole page."""
+    return isinstance(value, str) and values.ID.fullmatch(value) is not None
 
 
 @register.filter
@@ -55,9 +53,11 @@ def silence_query(labels: dict) -> str:
 
     from alertui.matchers import Matcher, format_matchers
 
-    # A label value too long for a link is left out: the form's preview shows what the
-    # remaining matchers would silence.
-    matchers = [Matcher(k, "=", v) for k, v in sorted(labels.items()) if len(v) <= 1000]
+    # A label too long for a link is left out: the form's preview shows what the remaining
+    # matchers would silence.
+    matchers = [
+        Matcher(k, "=", v) for k, v in sorted(labels.items()) if len(k) <= 200 and len(v) <= 1000
+    ]
     return urlencode({"filter": format_matchers(matchers)})
 
 

@@ -1,0 +1,84 @@
+"""The memory a sync worker needs: a real Celery worker running the three sync tasks."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from pathlib import Path
+
+from .app_env import clear_redis_keys
+from .config import REDIS_URL, VENV_BIN, BenchError, log
+from .processes import Proc, tail, wait_until
+from .procfs import proc_status
+
+SYNC_TASKS = [
+    "alertui.silences.tasks.sync_silences",
+    "alertui.alerts.tasks.sync_alerts",
+    "alertui.targets.tasks.sync_targets",
+]
+
+
+def celery_bench(env: dict, tmpdir: Path, rounds: int = 3) -> dict:
+    """A real worker (--pool solo: tasks run in the worker process itself) running the three
+    sync tasks `rounds` times; its VmHWM is the peak memory of a sync worker."""
+    from celery import Celery
+
+    queue = f"alertui-bench-{os.getpid()}"
+    cmd = [
+        str(VENV_BIN / "celery"),
+        "-A",
+        "alertui",
+        "worker",
+        "--concurrency",
+        "1",
+        "--pool",
+        "solo",
+        "-Q",
+        queue,
+        "-n",
+        f"{queue}@%h",
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    worker = Proc("celery worker", cmd, tmpdir / "celery.log", env=env)
+    app = Celery("alertui-bench", broker=REDIS_URL)
+    try:
+        worker.wait_ready(
+            lambda: " ready." in worker.log_path.read_text(errors="replace"),
+            90,
+            "celery worker ready",
+        )
+        idle = proc_status(worker.pid)
+        for _ in range(rounds):
+            for task in SYNC_TASKS:
+                app.send_task(task, queue=queue)
+
+        def done():
+            text = worker.log_path.read_text(errors="replace")
+            if re.search(r"Task \S+\[[^\]]+\] (raised|retry)", text):
+                raise BenchError(f"a sync task failed:\n{tail(worker.log_path)}")
+            return len(re.findall(r"Task \S+\[[^\]]+\] succeeded in", text)) >= rounds * 3
+
+        wait_until(done, 900, f"{rounds * 3} sync tasks done", 0.5)
+        text = worker.log_path.read_text(errors="replace")
+        runs = [
+            (name.rsplit(".", 1)[-1], float(sec) * 1000)
+            for name, sec in re.findall(r"Task (\S+)\[[^\]]+\] succeeded in ([\d.]+)s", text)
+        ]
+        return {
+            "command": shlex.join(["celery", *cmd[1:]]),
+            "idle": idle,
+            "after_sync": proc_status(worker.pid),
+            "task_ms": runs,
+        }
+    finally:
+        app.close()
+        worker.stop()
+        try:
+            clear_redis_keys(queue)
+        except Exception as e:  # noqa: BLE001
+            log(f"could not clear Redis keys: {e}")

@@ -1,0 +1,227 @@
+"""Child task "sync": the sync functions beside the raw fetches they cannot beat, interleaved
+rep by rep; then re-sends and real churn. Imported only after django.setup()."""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import random
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+from django.db import connection
+
+from alertui.alerts import snapshot
+from alertui.alerts.sync import sync_alerts
+from alertui.silences.sync import sync_silences
+from alertui.targets.sync import sync_targets
+
+from .alertmanager_data import alert_count, am_time, post_alerts, with_fresh_ends
+from .config import HTTP_TIMEOUT, BenchError
+from .measure import QueryCounter, full_snapshot_load, profile_text, stats_ms
+from .processes import wait_until
+from .procfs import rusage_mb
+
+SAMPLES = (
+    "raw_fetch",
+    "raw_fetch_parse",
+    "raw_all",
+    "silences",
+    "alerts",
+    "targets",
+    "total",
+    "total_cpu",
+)
+
+
+class RawFetches:
+    """What any client pays to read Alertmanager and Prometheus: the reference for the sync."""
+
+    def __init__(self, am: str, prom: str, alerts: int):
+        self.session = requests.Session()
+        self.am = am
+        self.alerts = alerts
+        self.sources = [
+            f"{am}/api/v2/silences",
+            f"{am}/api/v2/alerts?active=true&silenced=true&inhibited=true",
+            f"{prom}/api/v1/targets?state=active",
+            f"{prom}/api/v1/scrape_pools",
+            f"{prom}/api/v1/rules",
+        ]
+
+    def alerts_fetch(self) -> tuple[float, float, int]:
+        """GET /api/v2/alerts: seconds to fetch, seconds to fetch and parse, bytes."""
+        t0 = time.perf_counter()
+        r = self.session.get(f"{self.am}/api/v2/alerts", timeout=HTTP_TIMEOUT)
+        body = r.content
+        t1 = time.perf_counter()
+        data = json.loads(body)
+        t2 = time.perf_counter()
+        if r.status_code != 200 or len(data) != self.alerts:
+            raise BenchError(
+                f"GET /api/v2/alerts: {r.status_code}, {len(data)} alerts, not {self.alerts}"
+            )
+        return t1 - t0, t2 - t0, len(body)
+
+    def all_fetch(self) -> tuple[float, int]:
+        """Fetch and parse the 5 endpoints one sync cycle reads: seconds, bytes."""
+        t0 = time.perf_counter()
+        size = 0
+        for url in self.sources:
+            r = self.session.get(url, timeout=HTTP_TIMEOUT)
+            r.raise_for_status()
+            json.loads(r.content)
+            size += len(r.content)
+        return time.perf_counter() - t0, size
+
+
+def cycle() -> tuple[dict, dict]:
+    """One sync cycle as `manage.py sync` runs it, each phase timed; BenchError if one failed."""
+    results = {}
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    results["silences"] = sync_silences()
+    t1 = time.perf_counter()
+    results["alerts"] = sync_alerts()
+    t2 = time.perf_counter()
+    results["targets"] = sync_targets()
+    t3 = time.perf_counter()
+    times = {
+        "silences": t1 - t0,
+        "alerts": t2 - t1,
+        "targets": t3 - t2,
+        "total": t3 - t0,
+        "total_cpu": time.process_time() - c0,
+    }
+    for name, res in results.items():
+        if res.skipped:
+            raise BenchError(f"sync_{name} skipped: another run holds its Redis lock")
+        error = getattr(res, "error", "") or "; ".join(getattr(res, "errors", []) or [])
+        if error:
+            raise BenchError(f"sync_{name} failed: {error}")
+    return times, results
+
+
+def measure_sync(spec: dict) -> dict:
+    """Raw fetch-and-parse vs. the sync functions, interleaved rep by rep, plus RSS."""
+    payload = json.loads(Path(spec["alerts_file"]).read_text())
+    am, n = spec["am_url"], spec["alerts"]
+    raw = RawFetches(am, spec["prom_url"], n)
+    out: dict = {"rss_mb": {"after_setup": rusage_mb()}}
+    for _ in range(spec["warmup"]):
+        raw.alerts_fetch()
+        raw.all_fetch()
+    times, results = cycle()
+    s, a, t = results["silences"], results["alerts"], results["targets"]
+    out["first"] = {
+        "seconds": times,
+        "silences_seen": s.seen,
+        "audit_recorded": len(s.recorded),
+        "alerts_added": a.added,
+        "targets_failing": t.failing,
+        "targets_went_down": t.went_down,
+    }
+    out["rss_mb"]["after_first_sync"] = rusage_mb()
+    for _ in range(spec["warmup"]):
+        cycle()
+    out.update(_steady(raw, spec["reps"]))
+    out["rss_mb"]["after_steady"] = rusage_mb()
+
+    # Not timed: queries per phase, and a profile of one steady cycle.
+    queries = {}
+    for name, fn in (
+        ("silences", sync_silences),
+        ("alerts", sync_alerts),
+        ("targets", sync_targets),
+    ):
+        counter = QueryCounter()
+        with connection.execute_wrapper(counter):
+            fn()
+        queries[name] = counter.count
+    out["steady_queries"] = queries
+    profile = cProfile.Profile()
+    profile.enable()
+    cycle()
+    profile.disable()
+    out["steady_profile"] = profile_text(profile, "cumulative", 35)
+
+    out["resend"] = _resend(am, payload, spec["resend_reps"])
+    out["rss_mb"]["after_resend"] = rusage_mb()
+    out["churn"] = _churn(raw, payload, spec["churn_reps"])
+    return out
+
+
+def _steady(raw: RawFetches, reps: int) -> dict:
+    """`reps` steady cycles (nothing changed), each right after the raw fetches."""
+    samples: dict[str, list[float]] = {k: [] for k in SAMPLES}
+    steady_changes = Counter()
+    for _ in range(reps):
+        fetch, fetch_parse, size = raw.alerts_fetch()
+        samples["raw_fetch"].append(fetch)
+        samples["raw_fetch_parse"].append(fetch_parse)
+        raw_all_seconds, raw_all_size = raw.all_fetch()
+        samples["raw_all"].append(raw_all_seconds)
+        times, results = cycle()
+        for key in ("silences", "alerts", "targets", "total", "total_cpu"):
+            samples[key].append(times[key])
+        steady_changes["audit_recorded"] += len(results["silences"].recorded)
+        steady_changes["alerts_added"] += results["alerts"].added
+        steady_changes["alerts_changed"] += results["alerts"].changed
+        steady_changes["alerts_removed"] += results["alerts"].removed
+    return {
+        "raw_alerts_bytes": size,
+        "raw_all_bytes": raw_all_size,
+        "steady": {k: stats_ms(v) for k, v in samples.items()},
+        "steady_changes": dict(steady_changes),
+    }
+
+
+def _resend(am: str, payload: list[dict], reps: int) -> dict:
+    """Prometheus re-sends every firing alert each minute (new endsAt, so Alertmanager moves
+    updatedAt): the sync that follows, and a cold web process's full snapshot load."""
+    resend: dict[str, list[float]] = {"sync_alerts": [], "snapshot_reload": []}
+    changed = []
+    for _ in range(reps):
+        post_alerts(am, with_fresh_ends(payload))
+        t0 = time.perf_counter()
+        res = sync_alerts()
+        resend["sync_alerts"].append(time.perf_counter() - t0)
+        changed.append(res.changed)
+        resend["snapshot_reload"].append(full_snapshot_load())
+    return {**{k: stats_ms(v) for k, v in resend.items()}, "changed": changed}
+
+
+def _churn(raw: RawFetches, payload: list[dict], reps: int) -> dict:
+    """Real churn: 1 % of the alerts resolve, then fire again; after each, the sync and the
+    snapshot update of a warm web process (this process's snapshot is loaded by _resend)."""
+    n = raw.alerts
+    k = max(1, len(payload) // 100)
+    rng = random.Random(n)
+    churn: dict[str, list] = {"sync_alerts": [], "snapshot_update": [], "changes": []}
+    for _ in range(reps):
+        subset = rng.sample(payload, k)
+        past = am_time(datetime.now(UTC) - timedelta(seconds=1))
+        resolved = [{**a, "endsAt": past} for a in subset]
+        for batch, expected in ((resolved, n - k), (with_fresh_ends(subset), n)):
+            post_alerts(raw.am, batch)
+            wait_until(
+                lambda e=expected: alert_count(raw.am, raw.session) == e,
+                30,
+                f"Alertmanager to list {expected}",
+            )
+            t0 = time.perf_counter()
+            res = sync_alerts()
+            churn["sync_alerts"].append(time.perf_counter() - t0)
+            churn["changes"].append(f"+{res.added} ~{res.changed} -{res.removed}")
+            t0 = time.perf_counter()
+            snapshot.current_alerts()
+            churn["snapshot_update"].append(time.perf_counter() - t0)
+    return {
+        "alerts": k,
+        "sync_alerts": stats_ms(churn["sync_alerts"]),
+        "snapshot_update": stats_ms(churn["snapshot_update"]),
+        "changes": churn["changes"],
+    }

@@ -1,0 +1,1 @@
+// alertui: the alerts page's keyboard and filter helpers. The page works without this file.

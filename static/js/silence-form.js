@@ -1,0 +1,1 @@
+// alertui: the silence form's helpers. The form works without this file.
