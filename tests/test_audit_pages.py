@@ -84,7 +84,7 @@ def rows(response) -> list[str]:
     assert response.status_code == 200
     page = response.content.decode()
     return [
-        re.search(r'<td class="comment">(.*?)(?:<div|</td>)', r[1], re.S)[1]
+        re.search(r'<td class="comment"[^>]*>(.*?)(?:<div|</td>)', r[1], re.S)[1]
         for r in ROW.findall(page)
     ]
 
