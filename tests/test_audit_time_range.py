@@ -121,3 +121,17 @@ def test_the_presets_keep_the_zone_the_page_reads_times_in(viewer_client, spread
             "two hours ago",
             "three days ago",
         ]
+
+
+def test_hostile_filter_values_stay_inert_in_the_preset_links_and_labels(viewer_client, history):
+    from tests.test_security import hostile, inert_problems
+
+    response = viewer_client.get(
+        "/audit/",
+        {"person": hostile("person"), "text": hostile("text"), "tz": hostile("tz")},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert inert_problems(page) == []
+    assert "(UTC)" in page  # the zone that is not one is read, and named, as UTC
+    assert len(preset_links(response)) == 3

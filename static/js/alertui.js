@@ -213,8 +213,8 @@
     localizeTimes(document);
     const form = document.getElementById("silence-form");
     if (form) setupSilenceForm(form);
-    const timeFilter = document.querySelector("form:has(input[name=tz][data-viewer-zone])");
-    if (timeFilter) setupTimeFilter(timeFilter);
+    const timeZoneInput = document.querySelector("input[name=tz][data-viewer-zone]");
+    if (timeZoneInput && timeZoneInput.form) setupTimeFilter(timeZoneInput.form);
     document.querySelectorAll("input[name=tz]").forEach(function (input) {
       if (!input.value) input.value = zone;
     });
