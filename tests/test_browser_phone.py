@@ -3,11 +3,11 @@
 The pages show the data of tests/test_accessibility.py (alerts of each severity and state,
 silences active and expired, failing targets and rules, audit events of each kind) plus long
 values as Alertmanager, Prometheus and people deliver them: label values, matcher values and a
-comment without a single space, a failing target's long URL and error, a long user name in the
-top bar, a long token name. A page passes when the document is no wider than the viewport:
-`document.documentElement.scrollWidth <= window.innerWidth`, i.e. no horizontal scrolling,
-and every table of more than three columns is shown as cards (a table squeezed to fit the
-screen, a letter a line, would pass the first check and help nobody).
+comment without a single space, markup in comments and annotations, a failing target's long URL
+and error, a long user name in the top bar, a long token name. A page passes when the document
+is no wider than the viewport: `document.documentElement.scrollWidth <= window.innerWidth`, i.e.
+no horizontal scrolling, and every table of more than three columns is shown as cards (a table
+squeezed to fit the screen, a letter a line, would pass the first check and help nobody).
 
 The viewport is not a mobile one (is_mobile off): a mobile viewport zooms out to fit a page
 that is too wide, which would make window.innerWidth grow with the page and hide the fault.
@@ -39,6 +39,8 @@ PHONE = {"width": 360, "height": 740}
 # A long name as an SSO proxy passes it (TRUSTED_HEADER): an e-mail address, 150 at most.
 LONG_USER = "sre-oncall-primary.europe-west1.platform-infrastructure@example-corporation.com"
 UNBROKEN = "checkout-payments-gateway-" + "x" * 180  # no space anywhere to break at
+# Markup as an attacker writes it into a comment or an annotation: shown as text, and as long.
+MARKUP = "<table><tr><td>" + "<b>" * 40 + "</td></tr></table><script>alert(1)</script>"
 LONG_URL = "https://runbooks.example.com/" + "/".join(["kubernetes-workloads"] * 12)
 
 
@@ -66,7 +68,7 @@ def _long_values(w: World, am) -> dict[str, str]:
                 labels,
                 {
                     "summary": f"Pod {UNBROKEN} is restarting {UNBROKEN}",
-                    "description": LONG_URL + " " + UNBROKEN,
+                    "description": LONG_URL + " " + UNBROKEN + MARKUP,
                     "runbook_url": LONG_URL,
                 },
             )
@@ -87,7 +89,7 @@ def _long_values(w: World, am) -> dict[str, str]:
             ),
             starts_at=now,
             ends_at=now + timedelta(days=3),
-            comment=LONG_URL + " " + UNBROKEN,
+            comment=LONG_URL + " " + UNBROKEN + MARKUP,
         ),
     ).id
     AuditEvent.objects.create(
@@ -99,7 +101,7 @@ def _long_values(w: World, am) -> dict[str, str]:
         silence_id=long_silence,
         matchers=[["namespace", "=~", UNBROKEN]],
         matchers_text=f'namespace=~"{UNBROKEN}"',
-        comment=UNBROKEN,
+        comment=UNBROKEN + MARKUP,
         note=LONG_URL,
     )
     FailingTarget.objects.create(
@@ -192,7 +194,7 @@ PAGES = [
 KNOWN_WIDE: dict[str, str] = {
     "silences": (
         "templates/silences/list.html (part B): its 8-column table is not .grid.cards with a "
-        "data-label per cell, so on a phone it is squeezed to a letter a line"
+        "data-label per cell, so on a phone the page is 642 px wide"
     ),
 }
 
