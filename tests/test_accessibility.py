@@ -313,6 +313,21 @@ PAGES = [
 ]
 
 SCHEMES = ("light", "dark")
+# Also on a phone (CSS pixels), where tables become cards and the top bar wraps: the pages
+# whose layout is the global one's (base.html, alertui.css) or the audit's, targets' and
+# tokens' own.
+PHONE = {"width": 360, "height": 740}
+ON_A_PHONE = (
+    "login",
+    "login-failed",
+    "targets",
+    "audit",
+    "audit-silence",
+    "api-tokens",
+    "api-token-created",
+    "403",
+    "404",
+)
 
 # Pages known to fail, with the app bug reported for each: {(page, scheme): reason}.
 KNOWN_BUGS: dict[tuple[str, str], str] = {}
@@ -324,7 +339,9 @@ def _cases():
             marks = []
             if (p.name, scheme) in KNOWN_BUGS:
                 marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[(p.name, scheme)]))
-            yield pytest.param(p, scheme, id=f"{p.name}-{scheme}", marks=marks)
+            yield pytest.param(p, scheme, None, id=f"{p.name}-{scheme}", marks=marks)
+            if p.name in ON_A_PHONE:
+                yield pytest.param(p, scheme, PHONE, id=f"{p.name}-{scheme}-phone", marks=marks)
 
 
 # -- axe ------------------------------------------------------------------------------------
@@ -368,14 +385,16 @@ def describe(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize(("spec", "scheme"), list(_cases()))
+@pytest.mark.parametrize(("spec", "scheme", "viewport"), list(_cases()))
 def test_page_has_no_serious_accessibility_violation(
-    browsing, live_server, world, spec: Page, scheme: str
+    browsing, live_server, world, spec: Page, scheme: str, viewport: dict | None
 ):
     b, page, base = browsing, browsing.page, live_server.url
     if spec.prepare:
         spec.prepare()
     page.emulate_media(color_scheme=scheme)
+    if viewport:
+        page.set_viewport_size(viewport)
     if spec.user:
         log_in(b, base, spec.user)
     path = spec.path(world)
@@ -386,7 +405,7 @@ def test_page_has_no_serious_accessibility_violation(
     if spec.action:
         spec.action(page, world)
     page.wait_for_load_state("networkidle")
-    b.shot(f"{spec.name}-{scheme}")
+    b.shot(f"{spec.name}-{scheme}{'-phone' if viewport else ''}")
 
     violations = run_axe(page)
     print(f"\naxe on {path} ({scheme}): {len(violations)} violations\n{describe(violations)}")

@@ -84,7 +84,7 @@ def rows(response) -> list[str]:
     assert response.status_code == 200
     page = response.content.decode()
     return [
-        re.search(r'<td class="comment">(.*?)(?:<div|</td>)', r[1], re.S)[1]
+        re.search(r'<td class="comment"[^>]*>(.*?)(?:<div|</td>)', r[1], re.S)[1]
         for r in ROW.findall(page)
     ]
 
@@ -259,6 +259,95 @@ def test_it_shows_the_history_of_an_unknown_silence_as_empty(viewer_client, chai
     response = viewer_client.get("/audit/silence/nope/")
     assert response.status_code == 200
     assert "No events match." in response.content.decode()
+
+
+def who_and_action(response) -> list[tuple[str, str]]:
+    """The text of the Who and Action cells of each row, tags and spacing dropped."""
+    page = response.content.decode()
+    found = []
+    for _, row in ROW.findall(page):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        text = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in cells[1:3]]
+        found.append((text[0], text[1]))
+    return found
+
+
+def test_a_silence_that_ended_on_schedule_says_so_rather_than_unknown(viewer_client, db):
+    event(at=T0, action="created", silence_id="s-9", actor_name="alice")
+    event(
+        at=T0 + timedelta(hours=2), action="ended", source="sync", actor_name="", silence_id="s-9"
+    )
+    # Expired early outside alertui: Alertmanager does not say by whom, so that stays unknown.
+    event(
+        at=T0 + timedelta(hours=3), action="expired", source="sync", actor_name="", silence_id="s-8"
+    )
+    for path in ("/audit/", "/audit/silence/s-9/"):
+        found = who_and_action(viewer_client.get(path))
+        ended = [f for f in found if f[1].startswith("ended")]
+        assert ended == [("no one: it ended on schedule", "ended (reached its end time)")], path
+    expired = [f for f in who_and_action(viewer_client.get("/audit/")) if f[1] == "expired"]
+    assert expired == [("unknown", "expired")]
+
+
+@pytest.fixture
+def replaced_then_ended(db):
+    """Silence id1, replaced by id2 through an edit; id2 has ended."""
+    from alertui.silences.models import Silence
+
+    def silence(silence_id, ends_at, **fields):
+        return Silence.objects.create(
+            id=silence_id,
+            matchers=[["alertname", "=", "DiskFull"]],
+            matchers_text='alertname="DiskFull"',
+            starts_at=T0,
+            ends_at=ends_at,
+            created_by="alice",
+            comment="disk swap",
+            first_seen_at=ends_at - timedelta(hours=1),
+            **fields,
+        )
+
+    silence("id1", T0 + timedelta(hours=1), replaced_by="id2", state="expired")
+    silence("id2", T0 + timedelta(hours=3), state="expired")
+    event(at=T0, action="created", silence_id="id1")
+    event(
+        at=T0 + timedelta(hours=1), action="replaced", silence_id="id2", previous_silence_id="id1"
+    )
+
+
+def links(response) -> dict[str, str]:
+    page = response.content.decode()
+    actions = re.search(r'<div class="actions">(.*?)</div>', page, re.S)
+    assert actions, "no links to the silence on its history page"
+    return {
+        text: href
+        for href, text in re.findall(r'<a class="button" href="([^"]+)">([^<]+)</a>', actions[1])
+    }
+
+
+@pytest.mark.parametrize("start", ["id1", "id2"])
+def test_a_silences_history_links_to_it_and_to_recreate_it(
+    silencer_client, replaced_then_ended, start
+):
+    found = links(silencer_client.get(f"/audit/silence/{start}/"))
+    # The silence as it is now (the id the edit gave it), and a new one made from it.
+    assert found == {"Open the silence": "/silences/id2/", "Recreate": "/silences/new/?from=id2"}
+
+
+def test_only_people_who_may_silence_are_offered_recreate(viewer_client, replaced_then_ended):
+    assert links(viewer_client.get("/audit/silence/id1/")) == {"Open the silence": "/silences/id2/"}
+
+
+def test_a_silence_still_running_is_not_offered_for_recreation(silencer_client, db):
+    from alertui.silences.models import Silence
+
+    Silence.objects.create(
+        id="live", matchers=[], starts_at=T0, ends_at=T0 + timedelta(days=3650), state="active"
+    )
+    event(silence_id="live")
+    assert links(silencer_client.get("/audit/silence/live/")) == {
+        "Open the silence": "/silences/live/"
+    }
 
 
 # -- escaping ------------------------------------------------------------------------------

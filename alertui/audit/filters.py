@@ -3,8 +3,10 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.dateparse import parse_datetime
 
 from alertui.audit.models import AuditEvent
+from alertui.silences.forms import in_zone
 
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -25,6 +27,33 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class AuditFilterForm(forms.Form):
+    """Reads a since/until typed without an offset (the page's datetime-local inputs) in the
+    viewer's zone, sent by the page as `tz` (the zone the table's times are shown in); UTC
+    without it, or with a zone Python does not know. A time with an offset keeps it."""
+
+    def clean(self):
+        cleaned = super().clean()
+        zone = (cleaned.get("tz") or "")[:64]  # hidden: a bad zone is UTC, never an error
+        for name in ("since", "until"):
+            value = cleaned.get(name)
+            if value is None or _has_offset(self.data.get(name)):
+                continue
+            try:
+                cleaned[name] = in_zone(value, zone)
+            except OverflowError:
+                self.add_error(name, "That time is out of range.")
+        return cleaned
+
+
+def _has_offset(text) -> bool:
+    try:
+        parsed = parse_datetime(str(text or "")[:64])
+    except ValueError:
+        return False
+    return parsed is not None and parsed.tzinfo is not None
+
+
 class AuditFilter(django_filters.FilterSet):
     # Bounded: a name is at most 255 characters, and SQLite refuses LIKE patterns over 50 kB.
     person = django_filters.CharFilter(
@@ -41,10 +70,16 @@ class AuditFilter(django_filters.FilterSet):
     )
     since = UtcIsoDateTimeFilter(field_name="at", lookup_expr="gte", label="From")
     until = UtcIsoDateTimeFilter(field_name="at", lookup_expr="lt", label="Until")
+    # The zone of a since/until without an offset: an IANA name such as Europe/Berlin.
+    tz = django_filters.CharFilter(method="ignore", label="Time zone")
 
     class Meta:
         model = AuditEvent
         fields = []
+        form = AuditFilterForm
+
+    def ignore(self, queryset, name, value):
+        return queryset  # read by AuditFilterForm.clean, filters nothing itself
 
     def filter_text(self, queryset, name, value):
         for word in value.split()[:10]:

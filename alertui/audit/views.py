@@ -1,14 +1,18 @@
 import csv
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from alertui.accounts.roles import can_silence
 from alertui.audit.filters import AuditFilter
 from alertui.audit.models import AuditEvent
+from alertui.silences.forms import viewer_zone
 from alertui.silences.models import Silence
 
 PAGE_SIZE = 50
@@ -37,6 +41,31 @@ def _filtered(request) -> AuditFilter:
     )
 
 
+# The time-range presets: a label and how far back "since" goes (no "until": up to now).
+PRESETS = [
+    ("Last 24 h", timedelta(hours=24)),
+    ("Last 7 d", timedelta(days=7)),
+    ("Last 30 d", timedelta(days=30)),
+]
+
+
+def _presets(request, zone_name: str) -> list[dict]:
+    """Links that set since to now minus each preset, as a time in the zone the page reads
+    since/until in (the page's script fills the fields in the viewer's own zone instead)."""
+    zone = viewer_zone(zone_name)
+    now = timezone.now().replace(second=0, microsecond=0)
+    links = []
+    for label, back in PRESETS:
+        query = request.GET.copy()
+        for name in ("page", "until", "since", "tz"):
+            query.pop(name, None)
+        query["since"] = (now - back).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+        if zone is not UTC:
+            query["tz"] = zone_name
+        links.append({"label": label, "hours": int(back.total_seconds() // 3600), "query": query})
+    return [{**link, "query": link["query"].urlencode()} for link in links]
+
+
 @require_GET
 def audit_list(request):
     audit_filter = _filtered(request)
@@ -44,7 +73,15 @@ def audit_list(request):
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    ctx = {"filter": audit_filter, "page": page, "query": query.urlencode()}
+    zone_name = request.GET.get("tz", "")[:64]
+    zone_name = zone_name if viewer_zone(zone_name) is not UTC else ""
+    ctx = {
+        "filter": audit_filter,
+        "page": page,
+        "query": query.urlencode(),
+        "zone": zone_name,
+        "presets": _presets(request, zone_name),
+    }
     template = "audit/list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"
@@ -145,6 +182,19 @@ def audit_silence(request, silence_id):
     chain = silence_chain(silence_id[:64])
     events = AuditEvent.objects.filter(silence_id__in=chain).select_related("actor")
     events = events.order_by("at", "id")
-    silences = Silence.objects.filter(id__in=chain).order_by("first_seen_at")
-    ctx = {"silence_id": silence_id, "chain": chain, "events": events, "silences": silences}
+    silences = list(Silence.objects.filter(id__in=chain).order_by("first_seen_at"))
+    # The silence as it is now: the id no edit replaced (the newest, should the mirror hold
+    # several), to open it or, once it has ended, to recreate it.
+    current = [s for s in silences if not s.replaced_by][-1:] or silences[-1:]
+    current = current[0] if current else None
+    ctx = {
+        "silence_id": silence_id,
+        "chain": chain,
+        "events": events,
+        "silences": silences,
+        "current": current,
+        "can_recreate": (
+            current is not None and current.current_state == "expired" and can_silence(request.user)
+        ),
+    }
     return render(request, "audit/silence.html", ctx)

@@ -77,6 +77,39 @@
     });
   }
 
+  // "2026-11-26T17:50" for <input type=datetime-local>: `when` as a wall time in the viewer's zone.
+  function localInputValue(when) {
+    const p = {};
+    format.formatToParts(when).forEach(function (part) { p[part.type] = part.value; });
+    return p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
+  }
+
+  // The audit filter reads From/Until in the zone its hidden `tz` names (UTC without this
+  // script): make that the viewer's zone, the one the table's times are shown in, and show
+  // a range a link sent in another zone as the same instants in this one.
+  function setupTimeFilter(form) {
+    const tz = form.querySelector("input[name=tz][data-viewer-zone]");
+    const since = form.querySelector("input[name=since]");
+    const until = form.querySelector("input[name=until]");
+    if (tz.value !== zone) {
+      [since, until].forEach(function (input) {
+        const when = new Date(input.dataset.utc || "");
+        if (!isNaN(when)) input.value = localInputValue(when);
+      });
+      tz.value = zone;
+    }
+    form.querySelectorAll(".zone-name").forEach(function (el) { el.textContent = "(" + zone + ")"; });
+    form.querySelectorAll(".time-presets a[data-hours]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        const hours = parseInt(link.dataset.hours, 10);
+        since.value = localInputValue(new Date(Date.now() - hours * 3600 * 1000));
+        until.value = "";
+        form.requestSubmit();
+      });
+    });
+  }
+
   // Auto-refresh of a results area (data-poll seconds): only while the tab is visible and not
   // paused by the user (WCAG 2.2.2: moving content can be paused), keeping the open
   // <details>, the scroll position and the filter (taken from the URL).
@@ -180,6 +213,8 @@
     localizeTimes(document);
     const form = document.getElementById("silence-form");
     if (form) setupSilenceForm(form);
+    const timeZoneInput = document.querySelector("input[name=tz][data-viewer-zone]");
+    if (timeZoneInput && timeZoneInput.form) setupTimeFilter(timeZoneInput.form);
     document.querySelectorAll("input[name=tz]").forEach(function (input) {
       if (!input.value) input.value = zone;
     });
