@@ -196,8 +196,17 @@ def test_the_form_puts_the_comment_first_and_the_times_aside(
     b, page, base = browsing, browsing.page, live_server.url
     log_in(b, base, "alice")
 
-    # Nothing pre-filled: the person starts with the matchers.
+    # Nothing pre-filled, or an edit: the person starts with the matchers.
     page.goto(f"{base}/silences/new/")
+    expect(page.get_by_label("Comment")).not_to_be_focused(timeout=WAIT)
+    expired = _expired_silence(silencer, tag)
+    page.goto(f"{base}/silences/{expired.id}/")
+    page.get_by_role("link", name="Recreate").click()
+    expect(page.get_by_role("heading", name="Recreate silence")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_label("Comment")).to_be_focused(timeout=WAIT)
+    active = _expired_silence(silencer, tag, expire=False)
+    page.goto(f"{base}/silences/{active.id}/edit/")
+    expect(page.get_by_role("heading", name="Edit silence")).to_be_visible(timeout=WAIT)
     expect(page.get_by_label("Comment")).not_to_be_focused(timeout=WAIT)
 
     page.goto(f"{base}/silences/new/?" + urlencode({"filter": f'test="{tag}"'}))
@@ -233,6 +242,17 @@ def test_the_form_puts_the_comment_first_and_the_times_aside(
     b.shot("01-end-in-the-past")
     # The 400 for the refused form is logged by Chromium as a failed resource load.
     assert b.unexpected_errors("status of 400") == []
+
+
+def _expired_silence(user, tag: str, expire: bool = True):
+    from alertui.matchers import Matcher
+    from alertui.silences import services
+
+    now = timezone.now()
+    matchers = (Matcher("test", "=", tag), Matcher("alertname", "=", "DiskFull"))
+    values = services.SilenceValues(matchers, now, now + timedelta(hours=1), "disk swap")
+    silence = services.create_silence(services.Actor(user=user), values)
+    return services.expire_silence(services.Actor(user=user), silence.id) if expire else silence
 
 
 def _overflowing(page) -> list[str]:

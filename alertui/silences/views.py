@@ -122,7 +122,7 @@ def _preview_context(rows) -> dict:
 
 
 def _form_page(request, form, *, rows, title, action_url, editing=None, notices=()):
-    if rows and not form.is_bound:
+    if rows and not form.is_bound and editing is None:
         # Matchers pre-filled (an alert, a filter, a recreate): what is left to say is why.
         form.fields["comment"].widget.attrs["autofocus"] = True
     times = ("starts_at", "ends_at")
