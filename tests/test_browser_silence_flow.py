@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -169,6 +169,13 @@ def test_from_the_filter_to_a_created_silence_in_at_most_15_keys(
     expect(page.locator("#q")).to_be_focused(timeout=WAIT)
     page.keyboard.type(f'test="{tag}" alertname="HighErrorRate"')
     expect(alerts_shown(page)).to_have_count(1, timeout=WAIT)
+    # Leaving the filter fires its `change`, which reloads the results once more: let that
+    # land before tabbing on, or the swap can move the focus under the keys.
+    with page.expect_response(lambda r: urlsplit(r.url).path == "/alerts/"):
+        press("Tab")
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
     item = alert_item(page, "HighErrorRate")
     tab_to(item.locator("summary"))
     press("Enter")

@@ -294,7 +294,8 @@ def test_a_sync_that_read_alertmanager_before_the_silence_cannot_undo_it(
     from alertui.alerts import sync as alert_sync
 
     disk_b = alerts["DiskFull b"]
-    read, go_on, waiting, results = (threading.Event(), threading.Event(), threading.Event(), [])
+    read, go_on, waiting, applied = (threading.Event() for _ in range(4))
+    outcomes: dict[str, object] = {}  # what each thread returned or raised
     real_fetch, real_serialized = alert_sync.fetch_alerts, local_changes.serialized
 
     def fetch_then_wait(urls):
@@ -309,10 +310,12 @@ def test_a_sync_that_read_alertmanager_before_the_silence_cannot_undo_it(
         with real_serialized(*args, **kwargs):
             yield
 
-    def in_thread(call, done=None):
+    def in_thread(name, call, done=None):
         def run():
             try:
-                results.append(call())
+                outcomes[name] = call()
+            except Exception as e:  # noqa: BLE001 - reported by the asserts below
+                outcomes[name] = e
             finally:
                 connections.close_all()
                 if done is not None:
@@ -324,21 +327,23 @@ def test_a_sync_that_read_alertmanager_before_the_silence_cannot_undo_it(
 
     monkeypatch.setattr(alert_sync, "fetch_alerts", fetch_then_wait)
     monkeypatch.setattr(local_changes, "serialized", serialized_watched)
-    syncing = in_thread(sync_alerts)
-    assert read.wait(30)
-    silence = services.create_silence(Actor(silencer), _values(tag, "b"))
-    applied = threading.Event()
-    changing = in_thread(lambda: local_changes.silence_created(silence), done=applied)
-    assert waiting.wait(30)
-    # While that sync runs, the change must not be written: it would be overwritten by what
-    # the sync read before it. (One-sided: correct code never writes here, however slow the
-    # machine; a change that skipped the lock would have a second to show itself.)
-    assert not applied.wait(1), "the change was written while an older sync was still running"
-    go_on.set()
-    syncing.join(60)
-    changing.join(60)
+    threads = [in_thread("sync", sync_alerts)]
+    try:
+        assert read.wait(30), f"the sync did not read Alertmanager: {outcomes}"
+        silence = services.create_silence(Actor(silencer), _values(tag, "b"))
+        change = lambda: local_changes.silence_created(silence)  # noqa: E731
+        threads.append(in_thread("change", change, done=applied))
+        assert waiting.wait(30), outcomes
+        # While that sync runs, the change must not be written: it would be overwritten by
+        # what the sync read before it. (One-sided: correct code never writes here, however
+        # slow the machine; a change that skipped the lock has a second to show itself.)
+        assert not applied.wait(1), f"the change went ahead of an older sync: {outcomes}"
+    finally:
+        go_on.set()
+        for thread in threads:
+            thread.join(60)
 
-    assert len(results) == 2 and all(not getattr(r, "skipped", False) for r in results)
+    assert not outcomes["sync"].skipped and outcomes["change"].applied, outcomes
     assert muted_by(disk_b) == [silence.id]
     assert shown(disk_b).state == "silenced"
     monkeypatch.setattr(alert_sync, "fetch_alerts", real_fetch)
