@@ -25,7 +25,7 @@ from alertui.matchers import Matcher
 from alertui.silences import services
 from alertui.silences.models import Silence
 from alertui.silences.recorder import Actor
-from tests.servers import make_alert
+from tests.servers import free_port, make_alert
 from tests.test_api import token_client
 from tests.test_browser_alerts import my_alerts, sync_until
 from tests.test_failures import messages_in
@@ -277,6 +277,15 @@ def test_a_busy_sync_leaves_the_change_to_the_next_sync(silencer_client, alerts,
     assert muted_by(disk_b) == []
     assert SourceStatus.objects.get(name="alertmanager-alerts").version == version
     sync_until(lambda: muted_by(disk_b) == [silence_id], "the silence seen by the sync")
+
+
+def test_without_redis_the_change_still_shows_at_once(silencer_client, alerts, tag, settings):
+    """No sync can run without Redis (it refuses without its lock), so nothing can write an
+    older view over the change: it is applied without the lock."""
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    silence_id, message = create(silencer_client, tag, ("instance", "c"))
+    assert message.startswith("Silenced 1 alert until "), message
+    assert muted_by(alerts["DiskFull c"]) == [silence_id]
 
 
 def _values(tag: str, instance: str) -> services.SilenceValues:

@@ -15,7 +15,9 @@ alert's labels), and it is only a bridge to the next sync:
   Alertmanager before the change cannot write its older view over the change afterwards (it
   finishes first, and the change is applied on top). When the lock cannot be had in time (a
   sync held up by a slow peer), nothing is applied and the caller says the change shows after
-  the next sync. Without Redis no sync can run, so the change is applied without the lock.
+  the next sync. When Redis does not answer, the change is applied without the lock: no sync
+  can take the lock then either (or, were Redis only slow, the worst case is an older sync
+  writing over the change, which the sync after it puts right).
 - The rows and SourceStatus.version move in one transaction: web processes reload just the
   rows newer than their cached version (alerts.snapshot), and the counters read the same rows.
 """
