@@ -431,6 +431,7 @@ MUTATING = [
     ("post", f"/silences/{SILENCE_ID}/extend/"),
     ("get", f"/silences/{SILENCE_ID}/expire/"),
     ("post", f"/silences/{SILENCE_ID}/expire/"),
+    ("post", f"/silences/{SILENCE_ID}/restore/"),  # the undo of an expire
 ]
 FORM = {
     "matcher_name": "alertname",

@@ -17,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from alertui.alerts import snapshot
+from alertui.alerts import local_changes, snapshot
 from alertui.api import serializers as api
 from alertui.api.models import ApiToken
 from alertui.api.permissions import CanChangeSilences
@@ -95,6 +95,7 @@ class SilenceList(generics.ListAPIView):
         data = api.SilenceWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         created = services.create_silence(_actor(request), data.values())
+        local_changes.silence_created(created)
         return _respond(request, created, status.HTTP_201_CREATED)
 
 
@@ -131,6 +132,7 @@ def silence_detail(request, silence_id):
         data.values(editing=silence),
         based_on=data.validated_data.get("based_on"),
     )
+    local_changes.silence_edited(silence.id, changed)
     return _respond(request, changed)
 
 
@@ -146,6 +148,7 @@ def silence_extend(request, silence_id):
     data = api.ExtendSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     changed = services.extend_silence(_actor(request), silence.id, data.new_end(silence))
+    local_changes.silence_extended(silence.id, changed)
     return _respond(request, changed)
 
 
@@ -158,7 +161,9 @@ def silence_extend(request, silence_id):
 @permission_classes([IsAuthenticated, CanChangeSilences])
 def silence_expire(request, silence_id):
     silence = _silence(silence_id)
-    return _respond(request, services.expire_silence(_actor(request), silence.id))
+    expired = services.expire_silence(_actor(request), silence.id)
+    local_changes.silence_expired(silence.id)
+    return _respond(request, expired)
 
 
 @extend_schema(

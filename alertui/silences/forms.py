@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from alertui.durations import DurationError, format_duration, parse_duration
 from alertui.matchers import OPERATORS, Matcher, MatcherError, parse_matchers
+from alertui.silences.navigation import safe_next
 from alertui.silences.services import SilenceValues
 from alertui.silences.validation import validate_silence
 
@@ -89,6 +90,7 @@ class SilenceForm(forms.Form):
     tz = forms.CharField(required=False, widget=forms.HiddenInput)
     recreated_from = forms.CharField(required=False, widget=forms.HiddenInput)
     based_on = forms.CharField(required=False, widget=forms.HiddenInput)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)  # where to go back to
 
     def __init__(self, *args, editing=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,6 +103,9 @@ class SilenceForm(forms.Form):
     def clean_tz(self):
         name = self.cleaned_data["tz"][:64]
         return name if viewer_zone(name) is not UTC else ""  # unknown zones count as UTC
+
+    def clean_next(self):
+        return safe_next(self.cleaned_data["next"])
 
     def clean_recreated_from(self):
         return recreated_from(self.cleaned_data["recreated_from"], self.user)
@@ -210,6 +215,7 @@ def initial_for_new(params) -> tuple[dict, list[tuple[str, str, str]], list[str]
         "duration": params.get("duration")
         or format_duration(timedelta(seconds=settings.SILENCE_DEFAULT_DURATION)),
         "comment": params.get("comment", ""),
+        "next": safe_next(params.get("next", "")),
     }
     return initial, rows[:MAX_MATCHERS], errors
 

@@ -4,19 +4,20 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alertui.accounts.roles import can_silence, silencer_required
-from alertui.alerts import sources
+from alertui.alerts import local_changes, sources
 from alertui.alerts.models import Alert
 from alertui.durations import DurationError, parse_duration
 from alertui.matchers import matches_all
 from alertui.requestinfo import actor_for
-from alertui.silences import services
+from alertui.silences import feedback, services
 from alertui.silences.forms import (
     DURATION_PRESETS,
     ExtendForm,
@@ -26,6 +27,7 @@ from alertui.silences.forms import (
     recreate_token,
 )
 from alertui.silences.models import Silence
+from alertui.silences.navigation import next_from
 from alertui.silences.queries import STATES, filter_silences
 
 PAGE_SIZE = 50
@@ -69,12 +71,29 @@ def silence_list(request):
 @require_GET
 def silence_detail(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
-    ctx = {"silence": silence, "can_silence": can_silence(request.user)}
+    ctx = {
+        "silence": silence,
+        "can_silence": can_silence(request.user),
+        "next": next_from(request),
+        "next_query": _next_query(request),
+        "extend_presets": ("1h", "1d"),
+    }
     if silence.current_state != "expired":
         # Matched against the snapshot now, so a silence just created shows its alerts at
         # once rather than after the next sync updates each alert's silencedBy.
         ctx["preview_alerts"], ctx["preview_total"] = _matching_alerts(silence.matcher_list)
     return render(request, "silences/detail.html", ctx)
+
+
+def _next_query(request) -> str:
+    """`?next=...` for links to the other silence pages, carrying where to go back to."""
+    back = next_from(request)
+    return "?" + urlencode({"next": back}) if back else ""
+
+
+def _back(request, silence_id: str):
+    """Where the person came from (a checked `next`), else the silence's page."""
+    return redirect(next_from(request) or reverse("silence_detail", args=[silence_id]))
 
 
 def _matching_alerts(matchers) -> tuple[list[Alert], int]:
@@ -103,7 +122,14 @@ def _preview_context(rows) -> dict:
 
 
 def _form_page(request, form, *, rows, title, action_url, editing=None, notices=()):
+    if rows and not form.is_bound and editing is None:
+        # Matchers pre-filled (an alert, a filter, a recreate): what is left to say is why.
+        form.fields["comment"].widget.attrs["autofocus"] = True
+    times = ("starts_at", "ends_at")
     ctx = {
+        "custom_times_open": any(form[f].value() or form.errors.get(f) for f in times),
+        "cancel_url": next_from(request)
+        or (reverse("silence_detail", args=[editing.id]) if editing else reverse("silence_list")),
         "form": form,
         "rows": rows or [("", "=", "")],
         "operators": ("=", "!=", "=~", "!~"),
@@ -134,8 +160,10 @@ def silence_new(request):
             except ValidationError as e:
                 form.add_error(None, e)
             else:
-                messages.success(request, f"Silence {silence.id} created.")
-                return redirect("silence_detail", silence.id)
+                effect = local_changes.silence_created(silence)
+                text = feedback.created_text(silence, effect, form.cleaned_data.get("tz"))
+                feedback.offer_undo(request, text, "expire", silence.id)
+                return _back(request, silence.id)
         return _form_page(
             request,
             form,
@@ -183,6 +211,7 @@ def silence_edit(request, silence_id):
             except ValidationError as e:
                 form.add_error(None, e)
             else:
+                local_changes.silence_edited(silence.id, changed)
                 if changed.id != silence.id:
                     messages.success(
                         request,
@@ -190,7 +219,7 @@ def silence_edit(request, silence_id):
                     )
                 else:
                     messages.success(request, "Silence updated.")
-                return redirect("silence_detail", changed.id)
+                return _back(request, changed.id)
         return _form_page(
             request,
             form,
@@ -204,6 +233,7 @@ def silence_edit(request, silence_id):
             "comment": silence.comment,
             "based_on": silence.updated_at.isoformat() if silence.updated_at else "",
             "duration": "",
+            "next": next_from(request),
         },
         editing=silence,
     )
@@ -220,14 +250,19 @@ def silence_extend(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
     try:
         new_end, label = _requested_end(request.POST, silence)
-        services.extend_silence(actor_for(request), silence.id, new_end)
+        changed = services.extend_silence(actor_for(request), silence.id, new_end)
     except services.SilenceActionError as e:
         messages.error(request, f"Not extended: {e.message}")
     except ValidationError as e:
         messages.error(request, "Not extended: " + " ".join(e.messages))
     else:
-        messages.success(request, f"Silence extended {label}.")
-    return redirect("silence_detail", silence.id)
+        local_changes.silence_extended(silence.id, changed)
+        until = feedback.local_time(changed.ends_at, request.POST.get("tz", "")[:64])
+        messages.success(
+            request, " ".join(filter(None, ["Silence extended", label, "until"])) + f" {until}."
+        )
+        return _back(request, changed.id)
+    return _back(request, silence.id)
 
 
 def _requested_end(data, silence):
@@ -239,7 +274,7 @@ def _requested_end(data, silence):
             new_end = form.aware_end()
         except OverflowError:
             raise ValidationError("That date is out of range.") from None
-        return new_end, f"to {new_end:%Y-%m-%d %H:%M} UTC"
+        return new_end, ""
     by = data.get("by", "")
     try:
         delta = parse_duration(by)
@@ -256,19 +291,52 @@ def _requested_end(data, silence):
 def silence_expire(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
     if request.method == "GET":
-        return render(request, "silences/expire.html", {"silence": silence})
+        alone, shared = local_changes.muted_only_by(silence.id)
+        ctx = {
+            "silence": silence,
+            "notify_again": alone,
+            "still_muted": shared,
+            "next": next_from(request),
+            "cancel_url": next_from(request) or reverse("silence_detail", args=[silence.id]),
+        }
+        return render(request, "silences/expire.html", ctx)
     try:
         services.expire_silence(actor_for(request), silence.id)
     except services.SilenceActionError as e:
         messages.error(request, f"Not expired: {e.message}")
     else:
-        messages.success(request, "Silence expired.")
-    return redirect("silence_detail", silence.id)
+        effect = local_changes.silence_expired(silence.id)
+        feedback.offer_undo(request, feedback.expired_text(effect), "restore", silence.id)
+    return _back(request, silence.id)
+
+
+@require_POST
+@silencer_required
+def silence_restore(request, silence_id):
+    """The undo of an expire: the silence again, as it was, until the end it had."""
+    silence = get_object_or_404(Silence, pk=silence_id)
+    try:
+        values = feedback.restore_values(silence.id)
+        restored = services.create_silence(actor_for(request), values, recreated_from=silence.id)
+    except services.SilenceActionError as e:
+        messages.error(request, f"Not restored: {e.message}")
+    except ValidationError as e:
+        messages.error(request, "Not restored: " + " ".join(e.messages))
+    else:
+        effect = local_changes.silence_created(restored)
+        text = feedback.created_text(restored, effect, request.POST.get("tz", "")[:64])
+        feedback.offer_undo(request, text, "expire", restored.id)
+        if next_from(request) == reverse("silence_detail", args=[silence.id]):
+            # Undone on the expired silence's own page: show the silence that replaces it.
+            return redirect("silence_detail", restored.id)
+        return _back(request, restored.id)
+    return _back(request, silence.id)
 
 
 @require_GET
 def silence_preview(request):
     """The alerts the matchers in the form would silence, from the current snapshot."""
-    return render(
-        request, "silences/form.html#preview", _preview_context(matcher_rows(request.GET))
-    )
+    ctx = _preview_context(matcher_rows(request.GET))
+    preview = render_to_string("silences/form.html#preview", ctx, request)
+    count = render_to_string("silences/form.html#count", {**ctx, "oob": True}, request)
+    return HttpResponse(preview + count)
