@@ -189,22 +189,9 @@ PAGES = [
     Phone("404", lambda w: "/silences/no-such-silence/", status=404),
 ]
 
-# Pages of the other parts of issue 15, failing on this branch until theirs land:
-# {page: why}. Strict: a page that passes makes its entry fail, so it is removed.
-KNOWN_WIDE: dict[str, str] = {
-    "silences": (
-        "templates/silences/list.html (part B): its 8-column table is not .grid.cards with a "
-        "data-label per cell, so on a phone the page is 642 px wide"
-    ),
-}
-
-
 def _cases():
     for p in PAGES:
-        marks = []
-        if p.name in KNOWN_WIDE:
-            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_WIDE[p.name]))
-        yield pytest.param(p, id=p.name, marks=marks)
+        yield pytest.param(p, id=p.name)
 
 
 # What sticks out past the right edge: the deepest elements wider than the screen, for the
