@@ -189,6 +189,7 @@ PAGES = [
     Phone("404", lambda w: "/silences/no-such-silence/", status=404),
 ]
 
+
 def _cases():
     for p in PAGES:
         yield pytest.param(p, id=p.name)

@@ -34,7 +34,9 @@ from tests.standins import FailingServer, FaultyProxy, HangingServer
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
 
 ROLE_ALERT = re.compile(r'<(\w+)[^>]*\brole="alert"[^>]*>(.*?)</\1>', re.S)
-MESSAGES = re.compile(r'<ul class="messages" role="status">(.*?)</ul>', re.S)
+MESSAGES = re.compile(r'<ul class="messages">(.*?)</ul>', re.S)
+# A message's own text, without the Undo button some messages carry.
+MESSAGE_TEXT = re.compile(r'<span class="message-text">(.*?)</span>', re.S)
 STAND_IN_ERROR = "failed to persist silences: no space left on device"
 
 
@@ -52,7 +54,10 @@ def alerts_in(html: str) -> list[str]:
 
 def messages_in(html: str) -> str:
     found = MESSAGES.search(html)
-    return re.sub(r"<[^>]+>", "", found[1]) if found else ""
+    if not found:
+        return ""
+    texts = MESSAGE_TEXT.findall(found[1])
+    return re.sub(r"<[^>]+>", "", " ".join(texts) if texts else found[1])
 
 
 # -- stand-ins for a broken Alertmanager ----------------------------------------------------

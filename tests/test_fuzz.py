@@ -362,9 +362,7 @@ def test_extending_never_crashes_and_always_says_what_happened(
     silence_id = content["silence"]
     response = silencer_client.post(f"/silences/{silence_id}/extend/", form, follow=True)
     assert response.redirect_chain == [(f"/silences/{silence_id}/", 302)]
-    messages = re.search(
-        r'<ul class="messages" role="status">(.*?)</ul>', response.content.decode(), re.S
-    )
+    messages = re.search(r'<ul class="messages">(.*?)</ul>', response.content.decode(), re.S)
     assert messages and ("Silence extended" in messages[1] or "Not extended" in messages[1])
     event("extended" if "Silence extended" in messages[1] else "not extended")
 
