@@ -24,6 +24,7 @@ SUITE = {
     "test_audit_export.py",
     "test_bounded_calls.py",
     "test_client_address.py",
+    "test_expire_outcome.py",
     "test_failures.py",
     "test_fuzz.py",
     "test_hanging_redis.py",

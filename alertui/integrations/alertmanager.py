@@ -49,7 +49,8 @@ class AlertmanagerUnavailable(AlertmanagerError):
 
 class AlertmanagerOutcomeUnknown(AlertmanagerError):
     """A write reached a peer but its answer leaves open whether it was applied: none came in
-    time, or a 5xx (a proxy's 502/504 may hide a peer that applied it)."""
+    time, or a 5xx (a proxy's 502/504 may hide a peer that applied it). For an expiry, which
+    goes on to the next peer, only when no peer answered clearly."""
 
 
 class SilenceNotFound(AlertmanagerError):
@@ -118,23 +119,32 @@ class AlertmanagerClient:
         if not may_repeat and not self._answered:
             self._request("GET", "/status")
         failures = []
+        # A write (an expiry, which may be repeated on the next peer) that some peer received
+        # but did not answer clearly: unless another peer then answers, it may have been applied.
+        maybe_applied = False
         for peer in self._peers_in_order():
             try:
                 answer = self._transports[peer].call(method, f"/api/v2{path}", **kwargs)
             except TransportError as e:
                 if e.sent and not may_repeat:
                     raise _outcome_unknown(peer, e.reason) from None
+                maybe_applied |= e.sent and method != "GET"
                 failures.append(f"{peer}: {e.reason}")
                 continue
             if answer.status >= 500 and not _is_not_found(answer):
                 if not may_repeat:
                     reason = f"answered {answer.status}: {_error_message(answer)}"
                     raise _outcome_unknown(peer, reason, answer.status)
+                maybe_applied |= method != "GET"
                 failures.append(f"{peer}: {_error_message(answer)}")
                 continue
             self.preferred = peer
             self._answered = True
             return peer, answer
+        if maybe_applied:
+            raise AlertmanagerOutcomeUnknown(
+                "; ".join(failures) + "; the change may or may not have been applied"
+            )
         raise AlertmanagerUnavailable("Alertmanager is unreachable: " + "; ".join(failures))
 
     def _json(self, method: str, path: str, *, about_silence: bool = False, **kwargs):
