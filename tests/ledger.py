@@ -30,6 +30,7 @@ SUITE = {
     "test_hanging_redis.py",
     "test_interrupted_changes.py",
     "test_recreate_link.py",
+    "test_retried_changes.py",
     "test_security.py",
     "test_silences_bad_data.py",
     "test_source_auth.py",

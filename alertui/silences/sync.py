@@ -58,7 +58,8 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
         return result
     now = timezone.now()
     mirrors = Silence.objects.in_bulk([am.id for am in silences])
-    plan = intents.plan(list(PendingChange.objects.all()), silences, set(mirrors), now)
+    leftover = list(PendingChange.objects.all())
+    plan = intents.plan(leftover, silences, set(mirrors), now, intents.recorded_changes(leftover))
     for am in silences:
         result.seen += 1
         row = mirrors.get(am.id)
