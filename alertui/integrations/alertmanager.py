@@ -107,7 +107,9 @@ class AlertmanagerClient:
     def _peers_in_order(self) -> list[str]:
         return [self.preferred] + [u for u in self.urls if u != self.preferred]
 
-    def _request(self, method: str, path: str, *, may_repeat: bool = True, **kwargs):
+    def _request(
+        self, method: str, path: str, *, may_repeat: bool = True, only: str = "", **kwargs
+    ):
         """Send to the preferred peer, then the others on connection failure or 5xx.
 
         may_repeat=False marks a request that must reach one peer only (creating or replacing
@@ -122,7 +124,7 @@ class AlertmanagerClient:
         # A write (an expiry, which may be repeated on the next peer) that some peer received
         # but did not answer clearly: unless another peer then answers, it may have been applied.
         maybe_applied = False
-        for peer in self._peers_in_order():
+        for peer in [only] if only else self._peers_in_order():
             try:
                 answer = self._transports[peer].call(method, f"/api/v2{path}", **kwargs)
             except TransportError as e:
@@ -148,6 +150,7 @@ class AlertmanagerClient:
         raise AlertmanagerUnavailable("Alertmanager is unreachable: " + "; ".join(failures))
 
     def _json(self, method: str, path: str, *, about_silence: bool = False, **kwargs):
+        """The answer's JSON; `only=url` asks that peer only."""
         peer, answer = self._request(method, path, **kwargs)
         if answer.access_refused:
             raise AlertmanagerError(f"{peer}: {answer.access_refused}", answer.status, peer)
@@ -169,9 +172,10 @@ class AlertmanagerClient:
     def status(self) -> Status:
         return _parse(Status.from_api, self._json("GET", "/status"))
 
-    def list_silences(self) -> SilenceList:
+    def list_silences(self, *, peer: str = "") -> SilenceList:
+        """The silences, from the first peer that answers, or from `peer` only."""
         silences = SilenceList()
-        for item in _list(self._json("GET", "/silences")):
+        for item in _list(self._json("GET", "/silences", only=peer)):
             try:
                 silences.append(Silence.from_api(item))
             except Unreadable as e:

@@ -17,7 +17,12 @@ from django.utils import timezone
 
 from alertui.alerts import sources
 from alertui.audit.models import AuditEvent, PendingChange
-from alertui.integrations.alertmanager import AlertmanagerClient, AlertmanagerError
+from alertui.integrations.alertmanager import (
+    AlertmanagerClient,
+    AlertmanagerError,
+    AlertmanagerUnavailable,
+    SilenceList,
+)
 from alertui.integrations.alertmanager import Silence as AmSilence
 from alertui.locks import exclusive
 from alertui.matchers import format_matchers
@@ -51,7 +56,7 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
     result = SyncResult()
     run = sources.Run(sources.ALERTMANAGER_SILENCES)
     try:
-        silences = client.list_silences()
+        silences = newest_silences(client)
     except AlertmanagerError as e:
         run.failure(e.message)
         result.error = e.message
@@ -90,6 +95,43 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
     else:
         run.success(changed=bool(result.recorded), note=result.note)
     return result
+
+
+def newest_silences(client: AlertmanagerClient) -> SilenceList:
+    """The silences of every peer that answers, each at its newest version.
+
+    A peer may not have heard of a change another peer took (gossip lags, or a partition cuts
+    the peers off from each other) and shows the silence as it was before: read alone, that
+    would be recorded as a change back, and the real change again once the peers agree.
+    Alertmanager itself keeps, of two versions of a silence, the one updated last; so does
+    this. One peer down is not an outage: the others are read."""
+    newest: dict[str, AmSilence] = {}
+    merged = SilenceList()
+    errors: list[AlertmanagerError] = []
+    for url in client.urls:
+        try:
+            listed = client.list_silences(peer=url)
+        except AlertmanagerError as e:
+            errors.append(e)
+            continue
+        for silence in listed:
+            kept = newest.get(silence.id)
+            if kept is None or _updated_later(silence, kept):
+                newest[silence.id] = silence
+        merged.unreadable += [u for u in listed.unreadable if u not in merged.unreadable]
+        merged.unreadable_ids |= listed.unreadable_ids
+    if len(errors) == len(client.urls):
+        if len(errors) == 1:
+            raise errors[0]
+        raise AlertmanagerUnavailable("; ".join(e.message for e in errors))
+    merged.extend(newest.values())
+    return merged
+
+
+def _updated_later(silence: AmSilence, than: AmSilence) -> bool:
+    if silence.updated_at is None:
+        return False
+    return than.updated_at is None or silence.updated_at > than.updated_at
 
 
 def _note(unreadable: list[str]) -> str:
