@@ -29,6 +29,7 @@ SUITE = {
     "test_fuzz.py",
     "test_hanging_redis.py",
     "test_interrupted_changes.py",
+    "test_notice_deadline.py",
     "test_lagging_peer.py",
     "test_recreate_link.py",
     "test_retried_changes.py",
