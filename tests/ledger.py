@@ -36,6 +36,7 @@ SUITE = {
     "test_security.py",
     "test_silences_bad_data.py",
     "test_source_auth.py",
+    "test_unread_change.py",
 }
 # Strings that must never be stored: the test users' password, and whatever secrets tests add
 # (tokens, basic-auth passwords) through the `secrets` fixture below.

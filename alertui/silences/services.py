@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -129,9 +129,11 @@ def _edit(actor, silence_id, values, *, based_on, action) -> Silence:
     if new_id != silence_id:
         # Alertmanager expired the old silence and made a new one: mirror both, link them.
         try:
-            mirror(client.get_silence(silence_id), replaced_by=new_id)
+            replaced = client.get_silence(silence_id)
         except AlertmanagerError:
             log.warning("could not read back replaced silence %s", silence_id)
+            replaced = _as_expired(current)
+        mirror(replaced, replaced_by=new_id)
     changed = _read_back(client, new_id, request)
     replaced = new_id != silence_id
     return recorder.complete(
@@ -197,8 +199,22 @@ def _expire(actor: Actor, silence_id: str) -> Silence:
         actor, Action.EXPIRED, as_it_was, silence_id=silence_id, before=snapshot(current)
     )
     _send(intent, lambda: client.expire_silence(silence_id))
-    expired = _read_back(client, silence_id, None) or current
+    expired = _read_back(client, silence_id, None) or _as_expired(current)
     return recorder.complete(intent, expired)
+
+
+def _as_expired(current: AmSilence) -> AmSilence:
+    """An expired silence that could not be read back: Alertmanager ended it (and a pending
+    one's start) when the request arrived, about now. Without updatedAt, like every version
+    not read from Alertmanager, so the sync takes its own times quietly (sync._as_sent)."""
+    now = timezone.now()
+    return replace(
+        current,
+        starts_at=min(current.starts_at, now),
+        ends_at=now,
+        updated_at=None,
+        state="expired",
+    )
 
 
 def _note_lost_original(client: AlertmanagerClient, silence_id: str, error: SilenceActionError):

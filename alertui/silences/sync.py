@@ -197,7 +197,7 @@ def _observed(row: Silence | None, am: AmSilence, now) -> list[Observed]:
         or row.starts_at != am.starts_at
     )
     outside = "Changed outside alertui; Alertmanager does not record by whom."
-    if row.ends_at != am.ends_at or content_changed:
+    if (row.ends_at != am.ends_at or content_changed) and not _as_sent(row, am):
         if expired and am.ends_at < row.ends_at and not content_changed:
             return [Observed(Action.EXPIRED, am.ends_at, outside)]
         if not content_changed and am.ends_at > row.ends_at:
@@ -206,6 +206,23 @@ def _observed(row: Silence | None, am: AmSilence, now) -> list[Observed]:
     if expired and row.state != "expired":
         return [Observed(Action.ENDED, am.ends_at, "Reached its end time.")]
     return []
+
+
+def _as_sent(row: Silence, am: AmSilence) -> bool:
+    """The mirror row holds what alertui sent, not what Alertmanager answered (it has no
+    updatedAt: the change could not be read back, see services._read_back), and Alertmanager's
+    copy differs from it only in times the server sets itself: a start or an end put at the
+    moment the request arrived, times kept to the millisecond. Its audit row is written; this
+    first sight of the silence records nothing again."""
+    window = intents.grace() + intents.CLOCK_SKEW
+    return (
+        row.updated_at is None
+        and row.matchers_text == format_matchers(am.matchers)
+        and row.comment == am.comment
+        and row.created_by == am.created_by
+        and abs(am.starts_at - row.starts_at) <= window
+        and abs(am.ends_at - row.ends_at) <= window
+    )
 
 
 def _unchanged(row: Silence, am: AmSilence, now) -> bool:
