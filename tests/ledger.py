@@ -26,6 +26,7 @@ SUITE = {
     "test_client_address.py",
     "test_expire_outcome.py",
     "test_failures.py",
+    "test_far_start.py",
     "test_fuzz.py",
     "test_hanging_redis.py",
     "test_interrupted_changes.py",
