@@ -116,6 +116,17 @@ def test_it_records_an_early_expiry_made_outside_alertui(am, tag):
     assert Silence.objects.get(pk=silence_id).current_state == "expired"
 
 
+def test_it_records_a_pending_silence_deleted_outside_alertui_as_expired(am, tag):
+    # Alertmanager ends a pending silence by setting both its start and its end to now.
+    silence_id = am.post_silence(outside(tag, starts_in=60))
+    sync_silences()
+    am.expire_silence(silence_id)
+    sync_silences()
+
+    assert [e.action for e in events_for(silence_id)] == ["created", "expired"]
+    assert Silence.objects.get(pk=silence_id).current_state == "expired"
+
+
 def test_it_records_a_silence_that_ends_on_schedule(am, tag):
     now = timezone.now()
     request = SilenceRequest(

@@ -190,11 +190,13 @@ def _observed(row: Silence | None, am: AmSilence, now) -> list[Observed]:
         if expired:
             events.append(Observed(Action.ENDED, am.ends_at, "Reached its end time."))
         return events
+    # Alertmanager ends a pending silence early by moving its start to its end as well.
+    ended_pending = am.starts_at == am.ends_at < row.starts_at
     content_changed = (
         row.matchers_text != format_matchers(am.matchers)
         or row.comment != am.comment
         or row.created_by != am.created_by
-        or row.starts_at != am.starts_at
+        or (row.starts_at != am.starts_at and not ended_pending)
     )
     outside = "Changed outside alertui; Alertmanager does not record by whom."
     if (row.ends_at != am.ends_at or content_changed) and not _as_sent(row, am):
