@@ -55,6 +55,7 @@ def sync_silences(client: AlertmanagerClient | None = None) -> SyncResult:
 def _sync(client: AlertmanagerClient) -> SyncResult:
     result = SyncResult()
     run = sources.Run(sources.ALERTMANAGER_SILENCES)
+    read_at = timezone.now()
     try:
         silences = newest_silences(client)
     except AlertmanagerError as e:
@@ -84,7 +85,9 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
             continue
         result.recorded += [f"{action} {am.id}" for action in recorded]
     # A silence that could not be read still exists: its mirror stays as it was.
-    recorder.mark_forgotten_except({am.id for am in silences} | silences.unreadable_ids)
+    recorder.mark_forgotten_except(
+        {am.id for am in silences} | silences.unreadable_ids, read_at=read_at
+    )
     for closure in plan.closures:
         recorder.fail(
             closure.intent, closure.error, note="Recorded by the sync job.", outcome=closure.outcome
