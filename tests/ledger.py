@@ -21,6 +21,7 @@ SUITE = {
     "test_access.py",
     "test_alerts_bad_data.py",
     "test_alerts_caches.py",
+    "test_api_patch.py",
     "test_audit_export.py",
     "test_bounded_calls.py",
     "test_client_address.py",

@@ -130,6 +130,7 @@ def silence_detail(request, silence_id):
         silence.id,
         data.values(editing=silence),
         based_on=data.validated_data.get("based_on"),
+        given=frozenset(data.validated_data),
     )
     return _respond(request, changed)
 

@@ -101,17 +101,27 @@ def edit_silence(
     values: SilenceValues,
     *,
     based_on: datetime | None = None,
+    given: frozenset[str] | None = None,
 ) -> Silence:
     """Change a silence. Alertmanager may answer with a new id (matchers or an active
-    silence's start changed); the audit row then links the old and new ids."""
+    silence's start changed); the audit row then links the old and new ids.
+
+    `given` names the fields of `values` the person gave (the API's "send only what
+    changes"); each other one keeps the value Alertmanager holds now (None: all given)."""
     with _one_at_a_time(silence_id):
-        return _edit(actor, silence_id, values, based_on=based_on, action=Action.EDITED)
+        return _edit(
+            actor, silence_id, values, based_on=based_on, action=Action.EDITED, given=given
+        )
 
 
-def _edit(actor, silence_id, values, *, based_on, action) -> Silence:
+def _edit(actor, silence_id, values, *, based_on, action, given=None) -> Silence:
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     client = alertmanager_client()
     current = _current(client, actor, action, silence_id, based_on)
+    if given is not None:
+        # Not the mirror's values, which lag a change made elsewhere until the next sync.
+        values = _keep_current(values, current, given)
+        validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     request = SilenceRequest(
         values.matchers,
         _start_to_send(current, values.starts_at),
@@ -141,6 +151,15 @@ def _edit(actor, silence_id, values, *, based_on, action) -> Silence:
         changed,
         previous_id=silence_id if replaced else "",
         action=Action.REPLACED if replaced else action,
+    )
+
+
+def _keep_current(values: SilenceValues, current: AmSilence, given: frozenset[str]):
+    return SilenceValues(
+        values.matchers if "matchers" in given else current.matchers,
+        values.starts_at if "starts_at" in given else current.starts_at,
+        values.ends_at if given & {"ends_at", "duration"} else current.ends_at,
+        values.comment if "comment" in given else current.comment,
     )
 
 
