@@ -63,8 +63,12 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 def env_urls(name: str, default: str = "") -> list[str]:
     """Comma-separated http(s) base URLs, without trailing slashes."""
+    from alertui.integrations.connection import UNENCODED_CREDENTIALS, credentials_left_in
+
     urls = []
     for item in env_list(name, default):
+        if credentials_left_in(item):
+            raise ImproperlyConfigured(f"{name}: {UNENCODED_CREDENTIALS}")
         parts = urlsplit(item)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ImproperlyConfigured(f"{name}: {item!r} is not an http(s) URL")
@@ -121,7 +125,14 @@ def env_connections(prefix: str, default: str = "") -> dict:
     credentials: `https://user:pass@host` becomes `https://host` with basic auth (deployments
     that wrote them this way keep working, and the password goes nowhere else).
     """
-    from alertui.integrations.connection import TLS, BasicAuth, Connection, redact
+    from alertui.integrations.connection import (
+        TLS,
+        UNENCODED_CREDENTIALS,
+        BasicAuth,
+        Connection,
+        credentials_left_in,
+        redact,
+    )
 
     username = env_str(f"{prefix}_USERNAME")
     password = env_str(f"{prefix}_PASSWORD")
@@ -155,6 +166,11 @@ def env_connections(prefix: str, default: str = "") -> dict:
     }
     connections = {}
     for item in env_list(f"{prefix}_URL", default):
+        if credentials_left_in(item):
+            raise ImproperlyConfigured(
+                f"{prefix}_URL: {UNENCODED_CREDENTIALS}, or give them in {prefix}_USERNAME and "
+                f"{prefix}_PASSWORD"
+            )
         parts = urlsplit(item)
         if (parts.username is not None or parts.password is not None) and (username or token):
             raise ImproperlyConfigured(

@@ -110,6 +110,38 @@ def test_it_has_the_database_refuse_raw_sql_changes(db, statement):
     assert kept(saved) == ("original", "alice", "created")
 
 
+def _rewriting_insert(verb: str, conflict: str = "") -> str:
+    """An INSERT of the event with id %s again, its comment rewritten: `verb` is how it may
+    overwrite the row (SQLite's INSERT OR REPLACE deletes the old row without a DELETE trigger
+    firing, unless recursive triggers are on), `conflict` an ON CONFLICT clause."""
+    columns = [f.column for f in AuditEvent._meta.concrete_fields]
+    values = ["'rewritten'" if c == "comment" else c for c in columns]
+    return (
+        f"{verb} INTO audit_auditevent ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM audit_auditevent WHERE id = %s {conflict}"
+    )
+
+
+REWRITING_INSERTS = {
+    "insert-on-conflict-update": _rewriting_insert(
+        "INSERT", "ON CONFLICT (id) DO UPDATE SET comment = excluded.comment"
+    ),
+}
+if not ON_POSTGRESQL:
+    REWRITING_INSERTS["insert-or-replace"] = _rewriting_insert("INSERT OR REPLACE")
+    REWRITING_INSERTS["replace"] = _rewriting_insert("REPLACE")
+
+
+@pytest.mark.parametrize("statement", REWRITING_INSERTS.values(), ids=REWRITING_INSERTS.keys())
+def test_it_has_the_database_refuse_an_insert_that_overwrites_an_event(db, statement):
+    saved = event(comment="original")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            # SQLite needs a WHERE in an upsert's SELECT to parse ON CONFLICT: it has one.
+            cursor.execute(statement, [saved.pk])
+    assert kept(saved) == ("original", "alice", "created")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_refuses_manage_py_flush_while_the_audit_has_rows():
     """`manage.py flush` (Django's own command: the test run's database teardown uses another,

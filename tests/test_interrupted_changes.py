@@ -47,6 +47,18 @@ def died(user, action, request, *, silence_id="", before=None):
     return recorder.begin(actor, action, request, silence_id=silence_id, before=before)
 
 
+def extension_of(current, *, hours):
+    """The request that extends `current` (as Alertmanager holds it) by `hours`."""
+    return SilenceRequest(
+        current.matchers,
+        current.starts_at,
+        current.ends_at + timedelta(hours=hours),
+        current.created_by,
+        current.comment,
+        id=current.id,
+    )
+
+
 def settle():
     """Run the sync once the intents are older than any request could take."""
     with time_machine.travel(timezone.now() + grace() * 2):
@@ -133,14 +145,7 @@ def test_an_extension_whose_silence_someone_else_expired_is_not_recorded_as_an_e
     silence_id = am.post_silence(request_for(tag, by="bob", comment="maintenance"))
     sync_silences()
     current = am.get_silence(silence_id)
-    longer = SilenceRequest(
-        current.matchers,
-        current.starts_at,
-        current.ends_at + timedelta(hours=4),
-        current.created_by,
-        current.comment,
-        id=silence_id,
-    )
+    longer = extension_of(current, hours=4)
     died(silencer, "extended", longer, silence_id=silence_id, before=recorder.snapshot(current))
     am.expire_silence(silence_id)  # carol expired it with amtool; alice's extend never arrived
 
@@ -160,14 +165,7 @@ def test_an_extension_that_arrived_is_credited_to_its_person(am, silencer, tag):
     silence_id = am.post_silence(request_for(tag, by="bob", comment="maintenance"))
     sync_silences()
     current = am.get_silence(silence_id)
-    longer = SilenceRequest(
-        current.matchers,
-        current.starts_at,
-        current.ends_at + timedelta(hours=4),
-        current.created_by,
-        current.comment,
-        id=silence_id,
-    )
+    longer = extension_of(current, hours=4)
     died(silencer, "extended", longer, silence_id=silence_id, before=recorder.snapshot(current))
     am.post_silence(longer)
 
@@ -222,3 +220,24 @@ def test_an_expiry_that_arrived_is_credited_and_one_of_an_ended_silence_is_not(a
     expired = AuditEvent.objects.get(silence_id=silence_id, action="expired")
     assert (expired.source, expired.actor) == ("browser", silencer)
     assert settle().recorded == []  # nothing twice
+
+
+def test_one_extension_two_dead_requests_sent_is_credited_to_neither(am, silencer, viewer, tag):
+    silence_id = am.post_silence(request_for(tag, by="bob", comment="maintenance"))
+    sync_silences()
+    current = am.get_silence(silence_id)
+    longer = extension_of(current, hours=1)
+    before = recorder.snapshot(current)
+    died(silencer, "extended", longer, silence_id=silence_id, before=before)
+    died(viewer, "extended", longer, silence_id=silence_id, before=before)
+    am.post_silence(longer)  # one of them arrived; nobody can tell which
+
+    settle()
+    settle()
+
+    extended = AuditEvent.objects.filter(silence_id=silence_id, action="extended")
+    assert sorted((e.source, e.actor_name, e.outcome) for e in extended) == [
+        ("browser", "alice", "unknown"),
+        ("browser", "victor", "unknown"),
+        ("sync", "", "succeeded"),
+    ]

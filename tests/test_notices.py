@@ -240,6 +240,23 @@ def test_it_says_a_change_made_outside_alertui_was_seen_in_alertmanager(am, noti
     assert "outside alertui (seen in Alertmanager; createdBy *bob via amtool*)" in slack_text(slack)
 
 
+def test_it_names_nobody_as_the_actor_of_a_change_seen_in_alertmanager(
+    am, notify, receiver, silencer, tag
+):
+    # alice made the silence in alertui; carol expired it with amtool, which names nobody.
+    silence = services.create_silence(Actor(silencer), values(tag))
+    AlertmanagerClient([am.url]).expire_silence(silence.id)
+    sync_silences()
+
+    (hook,) = [h for h in receiver.hook() if h["kind"] == "silence.expired"]
+    assert (hook["silence_id"], hook["source"], hook["actor"]) == (silence.id, "sync", "")
+    assert hook["created_by"] == "alice"
+    (slack,) = [s for s in receiver.slack() if "expired" in slack_text(s)]
+    text = slack_text(slack)
+    assert "was expired outside alertui (seen in Alertmanager; createdBy *alice*)" in text
+    assert "alice expired" not in text
+
+
 # -- what is not announced ---------------------------------------------------------------------
 
 

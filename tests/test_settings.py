@@ -343,3 +343,26 @@ def test_a_refused_url_is_named_without_its_credentials():
         "http(s) URL"
     )
     assert "hunter2" not in result.stderr
+
+
+# The two readers: servers with credentials (env_connections) and plain URLs (env_urls).
+@pytest.mark.parametrize("variable", ["ALERTMANAGER_URL", "NOTIFY_WEBHOOK_URLS"])
+@pytest.mark.parametrize("password", ["Zm9v/YmFy+cXV4", "Zm9v#YmFy", "1234?YmFy"])
+def test_it_refuses_credentials_it_cannot_take_out_of_a_url(variable, password):
+    """A generated password often holds / ? or #: unencoded in a URL, it ends the host part
+    early, so the URL kept whole (shown on pages, in the audit, in logs) would carry it."""
+    url = f"https://alertui:{password}@server.example.com:9093"
+    result = start({"SECRET_KEY": GOOD_KEY, variable: url})
+
+    assert result.returncode != 0, f"started with {url}"
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"django.core.exceptions.ImproperlyConfigured: {variable}: "), line
+    assert "percent-encode" in line
+    assert "YmFy" not in result.stderr and "Zm9v" not in result.stderr
+
+
+def test_it_still_reads_urls_with_an_at_sign_percent_encoded():
+    found = effective(
+        {"SECRET_KEY": GOOD_KEY, "ALERTMANAGER_URL": "https://alertui:Zm9v%2FYm%40Fy@am:9093"}
+    )
+    assert found["alertmanagers"] == ["https://am:9093"]

@@ -116,6 +116,17 @@ def test_it_records_an_early_expiry_made_outside_alertui(am, tag):
     assert Silence.objects.get(pk=silence_id).current_state == "expired"
 
 
+def test_it_records_a_pending_silence_deleted_outside_alertui_as_expired(am, tag):
+    # Alertmanager ends a pending silence by setting both its start and its end to now.
+    silence_id = am.post_silence(outside(tag, starts_in=60))
+    sync_silences()
+    am.expire_silence(silence_id)
+    sync_silences()
+
+    assert [e.action for e in events_for(silence_id)] == ["created", "expired"]
+    assert Silence.objects.get(pk=silence_id).current_state == "expired"
+
+
 def test_it_records_a_silence_that_ends_on_schedule(am, tag):
     now = timezone.now()
     request = SilenceRequest(
@@ -234,3 +245,24 @@ def test_it_marks_alertmanager_unreachable_and_keeps_the_mirror(settings, redis_
     status = SourceStatus.objects.get(name="alertmanager-silences")
     assert status.failing_since is not None and "cannot connect" in status.last_error
     assert Silence.objects.get(pk="kept").in_alertmanager is True
+
+
+def test_a_silence_made_while_the_sync_runs_stays_held(am, silencer, tag, monkeypatch):
+    """A silence made after the sync read Alertmanager is not in what it read: that is no sign
+    that Alertmanager forgot it."""
+    from alertui.silences import intents
+
+    real_plan = intents.plan
+    made = []
+
+    def plan_then_create(*args, **kwargs):
+        # The sync has read Alertmanager; a request creating a silence finishes now.
+        now = timezone.now()
+        values = SilenceValues((Matcher("test", "=", tag),), now, now + timedelta(hours=1), "x")
+        made.append(services.create_silence(Actor(silencer), values))
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(intents, "plan", plan_then_create)
+    sync_silences()
+
+    assert Silence.objects.get(pk=made[0].id).in_alertmanager

@@ -131,6 +131,7 @@ def silence_detail(request, silence_id):
         silence.id,
         data.values(editing=silence),
         based_on=data.validated_data.get("based_on"),
+        given=frozenset(data.validated_data),
     )
     local_changes.silence_edited(silence.id, changed)
     return _respond(request, changed)

@@ -49,7 +49,8 @@ class AlertmanagerUnavailable(AlertmanagerError):
 
 class AlertmanagerOutcomeUnknown(AlertmanagerError):
     """A write reached a peer but its answer leaves open whether it was applied: none came in
-    time, or a 5xx (a proxy's 502/504 may hide a peer that applied it)."""
+    time, or a 5xx (a proxy's 502/504 may hide a peer that applied it). For an expiry, which
+    goes on to the next peer, only when no peer answered clearly."""
 
 
 class SilenceNotFound(AlertmanagerError):
@@ -106,7 +107,9 @@ class AlertmanagerClient:
     def _peers_in_order(self) -> list[str]:
         return [self.preferred] + [u for u in self.urls if u != self.preferred]
 
-    def _request(self, method: str, path: str, *, may_repeat: bool = True, **kwargs):
+    def _request(
+        self, method: str, path: str, *, may_repeat: bool = True, only: str = "", **kwargs
+    ):
         """Send to the preferred peer, then the others on connection failure or 5xx.
 
         may_repeat=False marks a request that must reach one peer only (creating or replacing
@@ -118,26 +121,36 @@ class AlertmanagerClient:
         if not may_repeat and not self._answered:
             self._request("GET", "/status")
         failures = []
-        for peer in self._peers_in_order():
+        # A write (an expiry, which may be repeated on the next peer) that some peer received
+        # but did not answer clearly: unless another peer then answers, it may have been applied.
+        maybe_applied = False
+        for peer in [only] if only else self._peers_in_order():
             try:
                 answer = self._transports[peer].call(method, f"/api/v2{path}", **kwargs)
             except TransportError as e:
                 if e.sent and not may_repeat:
                     raise _outcome_unknown(peer, e.reason) from None
+                maybe_applied |= e.sent and method != "GET"
                 failures.append(f"{peer}: {e.reason}")
                 continue
             if answer.status >= 500 and not _is_not_found(answer):
                 if not may_repeat:
                     reason = f"answered {answer.status}: {_error_message(answer)}"
                     raise _outcome_unknown(peer, reason, answer.status)
+                maybe_applied |= method != "GET"
                 failures.append(f"{peer}: {_error_message(answer)}")
                 continue
             self.preferred = peer
             self._answered = True
             return peer, answer
+        if maybe_applied:
+            raise AlertmanagerOutcomeUnknown(
+                "; ".join(failures) + "; the change may or may not have been applied"
+            )
         raise AlertmanagerUnavailable("Alertmanager is unreachable: " + "; ".join(failures))
 
     def _json(self, method: str, path: str, *, about_silence: bool = False, **kwargs):
+        """The answer's JSON; `only=url` asks that peer only."""
         peer, answer = self._request(method, path, **kwargs)
         if answer.access_refused:
             raise AlertmanagerError(f"{peer}: {answer.access_refused}", answer.status, peer)
@@ -159,9 +172,10 @@ class AlertmanagerClient:
     def status(self) -> Status:
         return _parse(Status.from_api, self._json("GET", "/status"))
 
-    def list_silences(self) -> SilenceList:
+    def list_silences(self, *, peer: str = "") -> SilenceList:
+        """The silences, from the first peer that answers, or from `peer` only."""
         silences = SilenceList()
-        for item in _list(self._json("GET", "/silences")):
+        for item in _list(self._json("GET", "/silences", only=peer)):
             try:
                 silences.append(Silence.from_api(item))
             except Unreadable as e:

@@ -52,6 +52,8 @@ class Connection:
     def from_url(cls, url: str, **options) -> Connection:
         """A connection to `url`; credentials in it (`https://user:pass@host`) become basic
         auth and leave the URL."""
+        if credentials_left_in(url.strip()):
+            raise ValueError(UNENCODED_CREDENTIALS)
         parts = urlsplit(url.strip())
         netloc = parts.netloc.rpartition("@")[2]
         clean = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), parts.query, ""))
@@ -97,6 +99,25 @@ class Connection:
                 insecure_skip_verify=tls.get("insecure_skip_verify") is True,
             ),
         )
+
+
+UNENCODED_CREDENTIALS = (
+    "a URL carries credentials that end its host part early (a / ? or # in them): "
+    "percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)"
+)
+
+
+def credentials_left_in(url: str) -> bool:
+    """True when `url` seems to carry credentials that cannot be taken out of it: a / ? or #
+    in an unencoded password ends the host part early (`https://user:pa/ss@host` has the host
+    `user`, the port `pa` and the path `/ss@host`), so the URL kept whole would carry them."""
+    parts = urlsplit(url)
+    try:
+        _ = parts.port  # a port that is not a number: part of a password
+    except ValueError:
+        return True
+    after_host = url.partition("://")[2][len(parts.netloc) :]
+    return "@" in after_host and "@" not in parts.netloc
 
 
 def redact(url: str) -> str:

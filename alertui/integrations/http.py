@@ -76,10 +76,8 @@ class Transport:
         self.deadline = deadline
         self.connect_timeout = min(connect_timeout, deadline)
         self.max_bytes = max_bytes
-        self.session = requests.Session()
+        self.session = watched_session()
         self.session.headers["User-Agent"] = USER_AGENT
-        for prefix in ("http://", "https://"):
-            self.session.mount(prefix, _WatchedAdapter())
         if connection.basic_auth:
             self.session.auth = (connection.basic_auth.username, connection.basic_auth.password)
         elif connection.bearer_token:
@@ -94,7 +92,7 @@ class Transport:
     def call(self, method: str, path: str, **kwargs) -> Answer:
         """One request; `kwargs` go to requests (params, json). Raises TransportError."""
         url = f"{self.connection.url}{path}"
-        with _Watch(self.deadline) as watch:
+        with deadline(self.deadline) as watch:
             try:
                 response = self.session.request(
                     method,
@@ -160,6 +158,20 @@ def _tls_reason(error: Exception) -> str:
     # issuer certificate (_ssl.c:1006) ..." -> what is between the brackets and the file.
     found = re.search(r"\[SSL: \w+\] ([^(]+)", str(error))
     return found[1].strip() if found else _short_reason(error)
+
+
+def watched_session() -> requests.Session:
+    """A requests session whose calls made inside `with deadline(seconds):` end when the
+    deadline passes, whatever they are doing (for other HTTP calls than Transport's)."""
+    session = requests.Session()
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, _WatchedAdapter())
+    return session
+
+
+def deadline(seconds: float) -> _Watch:
+    """A context manager; its `expired` says whether the deadline cut the calls off."""
+    return _Watch(seconds)
 
 
 # -- the watch that enforces the deadline ----------------------------------------------------

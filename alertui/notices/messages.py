@@ -52,8 +52,11 @@ def event_notice(event: AuditEvent) -> dict:
         "kind": f"silence.{event.action}",
         "silence_id": event.silence_id,
         "previous_silence_id": event.previous_silence_id,
-        # Changes seen by the sync job have no alertui user; createdBy is the best name we have.
-        "actor": event.actor_name or after.get("createdBy", ""),
+        # Who made the change: an alertui user, or for a silence the sync job found created
+        # outside alertui, its createdBy. Alertmanager names nobody for other changes made
+        # outside alertui ("": not the creator, who may not be the one who changed it).
+        "actor": event.actor_name,
+        "created_by": after.get("createdBy", ""),
         "source": event.source,
         "matchers": [str(Matcher(*m)) for m in event.matchers],
         "starts_at": iso(event.starts_at),
@@ -72,6 +75,7 @@ def reminder_notice(silence, alertnames: list[str], muted: int, at: datetime) ->
         "silence_id": silence.id,
         "previous_silence_id": "",
         "actor": silence.created_by,
+        "created_by": silence.created_by,
         "source": "reminder",
         "matchers": [str(m) for m in silence.matcher_list],
         "starts_at": iso(silence.starts_at),
@@ -113,8 +117,8 @@ def _when_plain(iso_time: str | None) -> str:
     return f"{datetime.fromisoformat(iso_time.replace('Z', '+00:00')):%Y-%m-%d %H:%M} UTC"
 
 
-def _who(notice: dict) -> str:
-    return f"*{escape(clip(notice['actor'] or 'someone', 100))}*"
+def _who(notice: dict, key: str = "actor") -> str:
+    return f"*{escape(clip(notice.get(key) or 'someone', 100))}*"
 
 
 def headline(notice: dict) -> str:
@@ -132,7 +136,8 @@ def headline(notice: dict) -> str:
     if notice["source"] == Source.SYNC:
         # Made with amtool or another UI: alertui only saw the result in Alertmanager.
         return (
-            f"A {link} was {verb} outside alertui (seen in Alertmanager; createdBy {_who(notice)})"
+            f"A {link} was {verb} outside alertui (seen in Alertmanager; createdBy "
+            f"{_who(notice, 'created_by')})"
         )
     via = " through the API" if notice["source"] == Source.API else ""
     text = f"{_who(notice)} {verb} {link}{via}"

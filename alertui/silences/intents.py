@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db.models import Q
+
 from alertui import clients
 from alertui.audit.models import AuditEvent, PendingChange
 from alertui.integrations.alertmanager import Silence as AmSilence
@@ -68,25 +70,82 @@ class Plan:
 
 
 def plan(
-    intents: list[PendingChange], silences: list[AmSilence], mirrored: set[str], now: datetime
+    intents: list[PendingChange],
+    silences: list[AmSilence],
+    mirrored: set[str],
+    now: datetime,
+    recorded: dict[str, datetime] | None = None,
 ) -> Plan:
-    """Decide, for every leftover intent, what it did; oldest intents first."""
+    """Decide, for every leftover intent, what it did; oldest intents first.
+
+    `recorded` maps a silence id to the time of the latest change to it the audit already
+    holds (see `recorded_changes`): the mirror of new silences, and this, say what someone has
+    already been credited with."""
     result = Plan()
     by_id = {s.id: s for s in silences}
     new = [s for s in silences if s.id not in mirrored]
+    recorded = recorded or {}
+    contested: set[str] = set()  # silences two intents could each be credited with
     for intent in sorted(intents, key=lambda i: i.created_at):
         if now - intent.created_at < grace():
             result.deferred |= _maybe_touched(intent, new)
             continue
-        decision = _decide(intent, by_id, [s for s in new if s.id not in result.credits])
+        taken = result.credits.keys() | contested
+        decision = _decide(intent, by_id, [s for s in new if s.id not in taken])
+        if isinstance(decision, Credit) and _recorded_since(intent, recorded):
+            decision = Closure(intent, Outcome.UNKNOWN, RECORDED_SINCE)
+        elif isinstance(decision, Credit) and decision.silence.id in taken:
+            # Two interrupted requests that both sent this: which of them made it is unknown.
+            contested.add(decision.silence.id)
+            earlier = result.credits.pop(decision.silence.id, None)
+            if earlier is not None:
+                result.closures.append(Closure(earlier.intent, Outcome.UNKNOWN, SHARED))
+            decision = Closure(intent, Outcome.UNKNOWN, SHARED)
         if isinstance(decision, Credit):
             result.credits[decision.silence.id] = decision
-            result.explained.add(decision.silence.id)
-            if decision.replaced is not None:
-                result.explained.add(decision.replaced.id)
         else:
             result.closures.append(decision)
+    for credit in result.credits.values():
+        result.explained.add(credit.silence.id)
+        if credit.replaced is not None:
+            result.explained.add(credit.replaced.id)
     return result
+
+
+RECORDED_SINCE = (
+    "Interrupted; a change to this silence was recorded after this request began, so whether "
+    "this one was applied is unknown (Alertmanager holds what that change made)."
+)
+SHARED = (
+    "Interrupted; another interrupted request sent the same change, so which of them made it "
+    "is unknown. What Alertmanager shows is recorded as observed."
+)
+
+
+def recorded_changes(intents: list[PendingChange]) -> dict[str, datetime]:
+    """For each silence an intent changes, the time of the latest change the audit holds for it
+    (as the silence, or as the one a replacement came from) since the oldest intent began."""
+    ids = {i.silence_id for i in intents if i.silence_id}
+    if not ids:
+        return {}
+    since = min(i.created_at for i in intents)
+    latest: dict[str, datetime] = {}
+    events = AuditEvent.objects.filter(
+        Q(silence_id__in=ids) | Q(previous_silence_id__in=ids),
+        outcome=Outcome.SUCCEEDED,
+        at__gte=since,
+    ).values_list("silence_id", "previous_silence_id", "at")
+    for silence_id, previous_id, at in events:
+        for key in {silence_id, previous_id} & ids:
+            latest[key] = max(at, latest.get(key, at))
+    return latest
+
+
+def _recorded_since(intent: PendingChange, recorded: dict[str, datetime]) -> bool:
+    """Someone has been credited with a change to the intent's silence since it was written:
+    what Alertmanager holds is theirs, whether or not it agrees with this intent too."""
+    at = recorded.get(intent.silence_id) if intent.silence_id else None
+    return at is not None and at >= intent.created_at
 
 
 def _maybe_touched(intent: PendingChange, new: list[AmSilence]) -> set[str]:

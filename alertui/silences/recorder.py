@@ -110,12 +110,13 @@ def mark_held(silence_ids) -> None:
     )
 
 
-def mark_forgotten_except(held_ids) -> None:
-    """Every mirrored silence not among `held_ids` is gone from Alertmanager (it forgets them
-    120 h after they end); the rows stay, for their history."""
-    Silence.objects.filter(in_alertmanager=True).exclude(id__in=held_ids).update(
-        in_alertmanager=False
-    )
+def mark_forgotten_except(held_ids, read_at: datetime) -> None:
+    """Every mirrored silence not among `held_ids`, Alertmanager's silences as read at
+    `read_at`, is gone from Alertmanager (it forgets them 120 h after they end); the rows stay,
+    for their history. A row mirrored since then (a silence made meanwhile) is left alone."""
+    Silence.objects.filter(in_alertmanager=True, last_seen_at__lt=read_at).exclude(
+        id__in=held_ids
+    ).update(in_alertmanager=False)
 
 
 # -- changes made through alertui ------------------------------------------------------------

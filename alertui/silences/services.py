@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -101,17 +101,27 @@ def edit_silence(
     values: SilenceValues,
     *,
     based_on: datetime | None = None,
+    given: frozenset[str] | None = None,
 ) -> Silence:
     """Change a silence. Alertmanager may answer with a new id (matchers or an active
-    silence's start changed); the audit row then links the old and new ids."""
+    silence's start changed); the audit row then links the old and new ids.
+
+    `given` names the fields of `values` the person gave (the API's "send only what
+    changes"); each other one keeps the value Alertmanager holds now (None: all given)."""
     with _one_at_a_time(silence_id):
-        return _edit(actor, silence_id, values, based_on=based_on, action=Action.EDITED)
+        return _edit(
+            actor, silence_id, values, based_on=based_on, action=Action.EDITED, given=given
+        )
 
 
-def _edit(actor, silence_id, values, *, based_on, action) -> Silence:
+def _edit(actor, silence_id, values, *, based_on, action, given=None) -> Silence:
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     client = alertmanager_client()
     current = _current(client, actor, action, silence_id, based_on)
+    if given is not None:
+        # Not the mirror's values, which lag a change made elsewhere until the next sync.
+        values = _keep_current(values, current, given)
+        validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     request = SilenceRequest(
         values.matchers,
         _start_to_send(current, values.starts_at),
@@ -129,9 +139,11 @@ def _edit(actor, silence_id, values, *, based_on, action) -> Silence:
     if new_id != silence_id:
         # Alertmanager expired the old silence and made a new one: mirror both, link them.
         try:
-            mirror(client.get_silence(silence_id), replaced_by=new_id)
+            replaced = client.get_silence(silence_id)
         except AlertmanagerError:
             log.warning("could not read back replaced silence %s", silence_id)
+            replaced = _as_expired(current)
+        mirror(replaced, replaced_by=new_id)
     changed = _read_back(client, new_id, request)
     replaced = new_id != silence_id
     return recorder.complete(
@@ -139,6 +151,15 @@ def _edit(actor, silence_id, values, *, based_on, action) -> Silence:
         changed,
         previous_id=silence_id if replaced else "",
         action=Action.REPLACED if replaced else action,
+    )
+
+
+def _keep_current(values: SilenceValues, current: AmSilence, given: frozenset[str]):
+    return SilenceValues(
+        values.matchers if "matchers" in given else current.matchers,
+        values.starts_at if "starts_at" in given else current.starts_at,
+        values.ends_at if given & {"ends_at", "duration"} else current.ends_at,
+        values.comment if "comment" in given else current.comment,
     )
 
 
@@ -197,8 +218,22 @@ def _expire(actor: Actor, silence_id: str) -> Silence:
         actor, Action.EXPIRED, as_it_was, silence_id=silence_id, before=snapshot(current)
     )
     _send(intent, lambda: client.expire_silence(silence_id))
-    expired = _read_back(client, silence_id, None) or current
+    expired = _read_back(client, silence_id, None) or _as_expired(current)
     return recorder.complete(intent, expired)
+
+
+def _as_expired(current: AmSilence) -> AmSilence:
+    """An expired silence that could not be read back: Alertmanager ended it (and a pending
+    one's start) when the request arrived, about now. Without updatedAt, like every version
+    not read from Alertmanager, so the sync takes its own times quietly (sync._as_sent)."""
+    now = timezone.now()
+    return replace(
+        current,
+        starts_at=min(current.starts_at, now),
+        ends_at=now,
+        updated_at=None,
+        state="expired",
+    )
 
 
 def _note_lost_original(client: AlertmanagerClient, silence_id: str, error: SilenceActionError):

@@ -17,7 +17,12 @@ from django.utils import timezone
 
 from alertui.alerts import sources
 from alertui.audit.models import AuditEvent, PendingChange
-from alertui.integrations.alertmanager import AlertmanagerClient, AlertmanagerError
+from alertui.integrations.alertmanager import (
+    AlertmanagerClient,
+    AlertmanagerError,
+    AlertmanagerUnavailable,
+    SilenceList,
+)
 from alertui.integrations.alertmanager import Silence as AmSilence
 from alertui.locks import exclusive
 from alertui.matchers import format_matchers
@@ -50,15 +55,17 @@ def sync_silences(client: AlertmanagerClient | None = None) -> SyncResult:
 def _sync(client: AlertmanagerClient) -> SyncResult:
     result = SyncResult()
     run = sources.Run(sources.ALERTMANAGER_SILENCES)
+    read_at = timezone.now()
     try:
-        silences = client.list_silences()
+        silences = newest_silences(client)
     except AlertmanagerError as e:
         run.failure(e.message)
         result.error = e.message
         return result
     now = timezone.now()
     mirrors = Silence.objects.in_bulk([am.id for am in silences])
-    plan = intents.plan(list(PendingChange.objects.all()), silences, set(mirrors), now)
+    leftover = list(PendingChange.objects.all())
+    plan = intents.plan(leftover, silences, set(mirrors), now, intents.recorded_changes(leftover))
     for am in silences:
         result.seen += 1
         row = mirrors.get(am.id)
@@ -78,7 +85,9 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
             continue
         result.recorded += [f"{action} {am.id}" for action in recorded]
     # A silence that could not be read still exists: its mirror stays as it was.
-    recorder.mark_forgotten_except({am.id for am in silences} | silences.unreadable_ids)
+    recorder.mark_forgotten_except(
+        {am.id for am in silences} | silences.unreadable_ids, read_at=read_at
+    )
     for closure in plan.closures:
         recorder.fail(
             closure.intent, closure.error, note="Recorded by the sync job.", outcome=closure.outcome
@@ -89,6 +98,43 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
     else:
         run.success(changed=bool(result.recorded), note=result.note)
     return result
+
+
+def newest_silences(client: AlertmanagerClient) -> SilenceList:
+    """The silences of every peer that answers, each at its newest version.
+
+    A peer may not have heard of a change another peer took (gossip lags, or a partition cuts
+    the peers off from each other) and shows the silence as it was before: read alone, that
+    would be recorded as a change back, and the real change again once the peers agree.
+    Alertmanager itself keeps, of two versions of a silence, the one updated last; so does
+    this. One peer down is not an outage: the others are read."""
+    newest: dict[str, AmSilence] = {}
+    merged = SilenceList()
+    errors: list[AlertmanagerError] = []
+    for url in client.urls:
+        try:
+            listed = client.list_silences(peer=url)
+        except AlertmanagerError as e:
+            errors.append(e)
+            continue
+        for silence in listed:
+            kept = newest.get(silence.id)
+            if kept is None or _updated_later(silence, kept):
+                newest[silence.id] = silence
+        merged.unreadable += [u for u in listed.unreadable if u not in merged.unreadable]
+        merged.unreadable_ids |= listed.unreadable_ids
+    if len(errors) == len(client.urls):
+        if len(errors) == 1:
+            raise errors[0]
+        raise AlertmanagerUnavailable("; ".join(e.message for e in errors))
+    merged.extend(newest.values())
+    return merged
+
+
+def _updated_later(silence: AmSilence, than: AmSilence) -> bool:
+    if silence.updated_at is None:
+        return False
+    return than.updated_at is None or silence.updated_at > than.updated_at
 
 
 def _note(unreadable: list[str]) -> str:
@@ -147,14 +193,16 @@ def _observed(row: Silence | None, am: AmSilence, now) -> list[Observed]:
         if expired:
             events.append(Observed(Action.ENDED, am.ends_at, "Reached its end time."))
         return events
+    # Alertmanager ends a pending silence early by moving its start to its end as well.
+    ended_pending = am.starts_at == am.ends_at < row.starts_at
     content_changed = (
         row.matchers_text != format_matchers(am.matchers)
         or row.comment != am.comment
         or row.created_by != am.created_by
-        or row.starts_at != am.starts_at
+        or (row.starts_at != am.starts_at and not ended_pending)
     )
     outside = "Changed outside alertui; Alertmanager does not record by whom."
-    if row.ends_at != am.ends_at or content_changed:
+    if (row.ends_at != am.ends_at or content_changed) and not _as_sent(row, am):
         if expired and am.ends_at < row.ends_at and not content_changed:
             return [Observed(Action.EXPIRED, am.ends_at, outside)]
         if not content_changed and am.ends_at > row.ends_at:
@@ -163,6 +211,23 @@ def _observed(row: Silence | None, am: AmSilence, now) -> list[Observed]:
     if expired and row.state != "expired":
         return [Observed(Action.ENDED, am.ends_at, "Reached its end time.")]
     return []
+
+
+def _as_sent(row: Silence, am: AmSilence) -> bool:
+    """The mirror row holds what alertui sent, not what Alertmanager answered (it has no
+    updatedAt: the change could not be read back, see services._read_back), and Alertmanager's
+    copy differs from it only in times the server sets itself: a start or an end put at the
+    moment the request arrived, times kept to the millisecond. Its audit row is written; this
+    first sight of the silence records nothing again."""
+    window = intents.grace() + intents.CLOCK_SKEW
+    return (
+        row.updated_at is None
+        and row.matchers_text == format_matchers(am.matchers)
+        and row.comment == am.comment
+        and row.created_by == am.created_by
+        and abs(am.starts_at - row.starts_at) <= window
+        and abs(am.ends_at - row.ends_at) <= window
+    )
 
 
 def _unchanged(row: Silence, am: AmSilence, now) -> bool:
