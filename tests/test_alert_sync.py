@@ -66,7 +66,7 @@ def test_it_counts_the_alerts_a_silence_mutes_on_the_list(
     page = silencer_client.get("/silences/", {"q": tag})
     assert page.status_code == 200
     row = page.content.decode().split(f"/silences/{silence.id}/")[1].split("</tr>")[0]
-    assert '<td class="num">3</td>' in row
+    assert '<td data-label="Alerts" class="num">3</td>' in row
 
 
 def test_it_reads_every_peer_and_shows_each_alert_once(settings, redis_db, tmp_path, tag):
