@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "alertui.targets",
     "alertui.api",
     "alertui.notices",
+    "alertui.maintenance",
 ]
 
 MIDDLEWARE = [
