@@ -45,6 +45,7 @@ class AuditEvent(models.Model):
         BROWSER = "browser"
         SYNC = "sync"  # observed in Alertmanager: made by amtool, another UI, or time
         API = "api"
+        MAINTENANCE = "maintenance"  # made by a maintenance window's job for its owner
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=16, choices=Action.choices, db_index=True)

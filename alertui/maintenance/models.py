@@ -6,6 +6,8 @@ occurrence is made into one silence per cluster, claimed first by a Materializat
 uniqueness on (window, occurrence, cluster) is what keeps it to one whatever runs at once.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -22,7 +24,10 @@ class Window(models.Model):
         WEEKLY = "weekly"
         MONTHLY = "monthly"
 
-    name = models.CharField(max_length=NAME_MAX, unique=True)
+    name = models.CharField(max_length=NAME_MAX)
+    # Names the window in its silences' comments: unique even across databases that share an
+    # Alertmanager, where ids repeat.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     matchers = models.JSONField(default=list)  # [[name, op, value], ...]
     matchers_text = models.TextField(blank=True)
     comment = models.TextField()
@@ -51,6 +56,11 @@ class Window(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(deleted_at=None), name="maintenance_unique_name"
+            )
+        ]
 
     def __str__(self):
         return self.name

@@ -95,7 +95,7 @@ def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _local_start(s: Schedule) -> datetime:
-    return datetime.combine(s.start_date, s.start_time).replace(second=0, microsecond=0)
+    return datetime.combine(s.start_date, s.start_time).replace(microsecond=0)
 
 
 def _rule(s: Schedule, dtstart: datetime) -> rr.rrule:
