@@ -175,3 +175,18 @@ class WindowChange(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValueError("window changes are append-only")
         super().save(*args, **kwargs)
+
+
+class CalendarToken(models.Model):
+    """A person's read-only key to the calendar feed, in the feed's URL: only its SHA-256 is
+    kept (the URL is shown once), and revoking it ends every subscription made with it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)  # to tell one's tokens apart on the page
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.user_id} {self.prefix}"
