@@ -75,6 +75,14 @@ OPERATIONS = [
     ("POST", "/api/v1/silences/{silence_id}/extend/"),
     ("POST", "/api/v1/silences/{silence_id}/expire/"),
     ("GET", "/api/v1/silences/{silence_id}/history/"),
+    ("GET", "/api/v1/maintenance/windows/"),
+    ("POST", "/api/v1/maintenance/windows/"),
+    ("GET", "/api/v1/maintenance/windows/{window_id}/"),
+    ("PATCH", "/api/v1/maintenance/windows/{window_id}/"),
+    ("DELETE", "/api/v1/maintenance/windows/{window_id}/"),
+    ("GET", "/api/v1/maintenance/windows/{window_id}/occurrences/"),
+    ("POST", "/api/v1/maintenance/windows/{window_id}/pause/"),
+    ("POST", "/api/v1/maintenance/windows/{window_id}/resume/"),
 ]
 
 
@@ -137,6 +145,33 @@ def live_silence(silencer):
     return get
 
 
+@pytest.fixture
+def live_window(silencer):
+    """A function giving the id of a window not deleted, made anew once the last one was."""
+    from datetime import date, time
+
+    from alertui.maintenance.models import Window
+    from alertui.maintenance.schedule import Schedule
+    from alertui.maintenance.services import WindowFields, create_window
+    from alertui.silences.recorder import Actor
+
+    current: list[int] = []
+
+    def get() -> str:
+        if current and Window.objects.filter(pk=current[-1], deleted_at=None).exists():
+            return str(current[-1])
+        fields = WindowFields(
+            f"fuzzing {len(current)}",
+            (Matcher("schemathesis", "=", "yes"),),
+            "fuzzing",
+            Schedule(date.today(), time(3, 0), "UTC", timedelta(hours=1), "daily"),
+        )
+        current.append(create_window(Actor(silencer), fields).pk)
+        return str(current[-1])
+
+    return get
+
+
 def test_it_lists_every_operation(api_schema):
     operations = (result.ok() for result in api_schema.get_all_operations())
     assert {(op.method.upper(), op.path) for op in operations} == set(OPERATIONS)
@@ -148,6 +183,11 @@ WITHOUT_INPUT = [
     ("GET", "/api/v1/silences/{silence_id}/"),
     ("POST", "/api/v1/silences/{silence_id}/expire/"),
     ("GET", "/api/v1/silences/{silence_id}/history/"),
+    ("GET", "/api/v1/maintenance/windows/"),
+    ("GET", "/api/v1/maintenance/windows/{window_id}/"),
+    ("DELETE", "/api/v1/maintenance/windows/{window_id}/"),
+    ("POST", "/api/v1/maintenance/windows/{window_id}/pause/"),
+    ("POST", "/api/v1/maintenance/windows/{window_id}/resume/"),
 ]
 RUNS = [(m, p, GenerationMode.POSITIVE) for m, p in OPERATIONS] + [
     (m, p, GenerationMode.NEGATIVE) for m, p in OPERATIONS if (m, p) not in WITHOUT_INPUT
@@ -158,7 +198,7 @@ RUNS = [(m, p, GenerationMode.POSITIVE) for m, p in OPERATIONS] + [
     ("method", "path", "mode"), RUNS, ids=[f"{m} {p} {g.value}" for m, p, g in RUNS]
 )
 def test_it_answers_as_the_schema_says(
-    api_schema, live_server, token, live_silence, method, path, mode
+    api_schema, live_server, token, live_silence, live_window, method, path, mode
 ):
     operation = api_schema[path][method]
     turns = itertools.count()
@@ -176,6 +216,8 @@ def test_it_answers_as_the_schema_says(
         if "{silence_id}" in path and turn % 2:
             # Every other call on a real silence, or nearly all of them would be 404s.
             case.path_parameters["silence_id"] = live_silence()
+        if "{window_id}" in path and turn % 2:
+            case.path_parameters["window_id"] = live_window()
         if mode == GenerationMode.POSITIVE and case.query and turn % 2:
             case.query.pop("page", None)  # random page numbers are nearly all past the end
         if mode == GenerationMode.POSITIVE and method == "POST" and turn % 2:

@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_not_required as api
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from alertui.api import views
@@ -20,4 +20,5 @@ urlpatterns = [
     path("alerts/", api(views.AlertList.as_view()), name="api_alerts"),
     path("targets/", api(views.FailingTargetList.as_view()), name="api_targets"),
     path("audit/", api(views.AuditList.as_view()), name="api_audit"),
+    path("maintenance/", include("alertui.maintenance.api_urls")),
 ]
