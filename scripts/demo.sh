@@ -276,6 +276,7 @@ start_app() {
   wait_for_alerts
   log "Syncing once from Alertmanager"
   manage sync || warn "the first sync failed; the Celery beat schedule will retry"
+  manage demo_maintenance_window "$DEMO_USER" || warn "the demo's maintenance window was not made"
 
   log "Starting Celery worker and beat, and the web server on 127.0.0.1:$ALERTUI_PORT"
   start_bg worker "$VENV/bin/celery" -A alertui worker --loglevel INFO --concurrency 2

@@ -125,3 +125,13 @@ def test_a_running_occurrence_is_ended_from_the_window_page(am, silencer, silenc
     assert response.status_code == 302
     assert silences_of(am, tag) == []
     assert WindowChange.objects.filter(window=window, action="ended early").exists()
+
+
+def test_the_demo_ships_one_recurring_window_made_once(am, silencer):
+    from django.core.management import call_command
+
+    call_command("demo_maintenance_window", "alice")
+    call_command("demo_maintenance_window", "alice")
+    [window] = Window.objects.all()
+    assert (window.frequency, window.weekdays, window.time_zone) == ("weekly", [6], "Europe/Berlin")
+    assert window.owner == silencer
