@@ -219,3 +219,61 @@ def test_an_occurrence_over_before_alertmanager_came_back_is_recorded_as_missed(
     assert Materialization.objects.get(window=window).state == "missed"
     missed = WindowChange.objects.get(window=window, action="missed")
     assert "never silenced" in missed.note
+
+
+@pytest.mark.parametrize(("fault", "made"), [("502 after forwarding", 1), ("502", 0)])
+def test_an_unclear_answer_leaves_the_claim_until_the_silence_is_found_or_made(
+    am, silencer, tag, settings, fault, made
+):
+    from django.utils import timezone
+
+    from tests.standins import FaultyProxy
+
+    # Stand-in: a proxy answering the create with 502, after passing it on or not (a real
+    # Alertmanager cannot be made to answer 502).
+    proxy = FaultyProxy(am.url, lambda method, path, headers: fault if method == "POST" else None)
+    try:
+        settings.ALERTMANAGER_URLS = [proxy.url]
+        window = make_window(silencer, tag, soon(3600))
+    finally:
+        proxy.stop()
+    settings.ALERTMANAGER_URLS = [am.url]
+    row = Materialization.objects.get(window=window)
+    assert row.state == "claimed" and "no clear answer" in row.error
+    assert len(silences_of(am, tag)) == made
+
+    materialize()  # the claim is fresh: its run may still be finishing
+    assert len(silences_of(am, tag)) == made
+    Materialization.objects.filter(pk=row.pk).update(
+        claimed_at=timezone.now() - job.stale_after() - timedelta(seconds=1)
+    )
+    materialize()
+    [silence] = silences_of(am, tag)
+    row.refresh_from_db()
+    assert (row.state, row.silence_id) == ("created", silence["id"])
+    materialize()
+    assert len(silences_of(am, tag)) == 1
+
+    # The silences sync settles the unclear request's intent: one created row for the silence.
+    from alertui.audit.models import PendingChange
+    from alertui.silences.intents import grace
+    from alertui.silences.sync import sync_silences
+
+    PendingChange.objects.update(created_at=timezone.now() - grace() - timedelta(seconds=1))
+    assert sync_silences().error == ""
+    [created] = AuditEvent.objects.filter(silence_id=silence["id"], action="created")
+    assert created.outcome == "succeeded"
+    assert created.actor_name == f"maintenance window window {tag}, owner alice"
+    assert not PendingChange.objects.exists()
+
+    # The silences sync settles the unclear request's intent: one created row for the silence.
+    from alertui.audit.models import PendingChange
+    from alertui.silences.intents import grace
+    from alertui.silences.sync import sync_silences
+
+    PendingChange.objects.update(created_at=timezone.now() - grace() - timedelta(seconds=1))
+    assert sync_silences().error == ""
+    [created] = AuditEvent.objects.filter(silence_id=silence["id"], action="created")
+    assert created.outcome == "succeeded"
+    assert created.actor_name == f"maintenance window window {tag}, owner alice"
+    assert not PendingChange.objects.exists()

@@ -188,7 +188,8 @@ def _adopt_made(window: Window, row: Materialization) -> bool:
     made = [s for s in held if s.state != "expired" and s.comment.endswith(line)]
     if not made:
         return False
-    services.mirror(made[0])
+    # Not mirrored here: the silences sync credits the dead run's intent with it (it looks for
+    # silences it has not mirrored yet), so its audit row names the window as for any other.
     Materialization.objects.filter(pk=row.pk, state=State.CLAIMED).update(
         state=State.CREATED, silence_id=made[0].id, error=""
     )
