@@ -83,6 +83,8 @@ OPERATIONS = [
     ("GET", "/api/v1/maintenance/windows/{window_id}/occurrences/"),
     ("POST", "/api/v1/maintenance/windows/{window_id}/pause/"),
     ("POST", "/api/v1/maintenance/windows/{window_id}/resume/"),
+    ("POST", "/api/v1/maintenance/windows/{window_id}/occurrences/skip/"),
+    ("POST", "/api/v1/maintenance/windows/{window_id}/occurrences/move/"),
 ]
 
 

@@ -100,3 +100,30 @@ def test_next_occurrences_pause_resume_and_delete(am, api, tag):
     assert silences_of(am, tag) == []
     actions = WindowChange.objects.filter(window_id=made["id"]).values_list("action", flat=True)
     assert list(actions) == ["deleted", "resumed", "paused", "paused", "created"]
+
+
+def test_skip_and_move_one_occurrence(am, api, tag):
+    made = api.post(WINDOWS, weekly(tag), format="json").json()
+    url = f"{WINDOWS}{made['id']}/occurrences/"
+    first, second = api.get(url, {"n": 2}).json()
+    bad = api.post(url + "skip/", {"occurrence": "2027-01-01T00:00:00Z"}, format="json")
+    assert bad.status_code == 400 and "no occurrence" in bad.json()["occurrence"][0]
+
+    skipped = api.post(url + "skip/", {"occurrence": first["starts_at"]}, format="json")
+    assert skipped.status_code == 200
+    assert silences_of(am, tag) == []
+    start = datetime.fromisoformat(second["starts_at"])
+    moved = {
+        "occurrence": second["starts_at"],
+        "starts_at": (start + timedelta(days=1)).isoformat(),
+        "ends_at": (start + timedelta(days=1, hours=3)).isoformat(),
+    }
+    assert api.post(url + "move/", moved, format="json").status_code == 200
+    listed = api.get(url, {"n": 1}).json()
+    assert listed == [
+        {
+            "starts_at": moved["starts_at"].replace("+00:00", "Z"),
+            "ends_at": moved["ends_at"].replace("+00:00", "Z"),
+            "moved": True,
+        }
+    ]

@@ -277,3 +277,42 @@ def test_an_unclear_answer_leaves_the_claim_until_the_silence_is_found_or_made(
     assert created.outcome == "succeeded"
     assert created.actor_name == f"maintenance window window {tag}, owner alice"
     assert not PendingChange.objects.exists()
+
+
+def test_moving_an_occurrence_moves_its_silence_and_out_of_the_horizon_and_back(am, silencer, tag):
+    from django.utils import timezone
+
+    window = make_window(silencer, tag, soon(3600))
+    key = Materialization.objects.get(window=window).occurrence_start
+    later = soon(2 * 3600)
+    services.move_occurrence(Actor(silencer), window, key, later, later + timedelta(hours=2))
+    [moved] = silences_of(am, tag)
+    assert moved["startsAt"].startswith(f"{later:%Y-%m-%dT%H:%M}")
+    assert moved["endsAt"].startswith(f"{later + timedelta(hours=2):%Y-%m-%dT%H:%M}")
+
+    # Three days on: beyond the horizon, so its silence goes until the day comes near.
+    far = soon(3 * 86400)
+    services.move_occurrence(Actor(silencer), window, key, far, far + timedelta(hours=1))
+    assert silences_of(am, tag) == []
+    materialize(now=timezone.now() + timedelta(days=2, hours=12))
+    [again] = silences_of(am, tag)
+    assert again["startsAt"].startswith(f"{far:%Y-%m-%dT%H:%M}")
+    assert Materialization.objects.get(window=window).silence_id == again["id"]
+    moves = WindowChange.objects.filter(window=window, action="moved")
+    assert moves.count() == 2
+
+
+def test_a_move_must_name_an_occurrence_and_keep_the_limits(am, silencer, tag):
+    from django.core.exceptions import ValidationError
+
+    window = make_window(silencer, tag, soon(3600))
+    key = Materialization.objects.get(window=window).occurrence_start
+    with pytest.raises(ValidationError, match="no occurrence"):
+        services.move_occurrence(
+            Actor(silencer), window, key + timedelta(minutes=1), soon(60), soon(120)
+        )
+    with pytest.raises(ValidationError, match="after the start"):
+        services.move_occurrence(Actor(silencer), window, key, soon(120), soon(60))
+    with pytest.raises(ValidationError, match="at most"):
+        services.move_occurrence(Actor(silencer), window, key, soon(60), soon(60 * 86400))
+    assert not WindowChange.objects.filter(action="moved").exists()

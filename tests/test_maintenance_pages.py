@@ -135,3 +135,26 @@ def test_the_demo_ships_one_recurring_window_made_once(am, silencer):
     [window] = Window.objects.all()
     assert (window.frequency, window.weekdays, window.time_zone) == ("weekly", [6], "Europe/Berlin")
     assert window.owner == silencer
+
+
+def test_an_occurrence_is_moved_from_the_window_page_in_the_viewers_zone(
+    am, silencer, silencer_client, tag
+):
+    window = make_window(silencer, tag, soon(3600))
+    made = Materialization.objects.get(window=window)
+    berlin = ZoneInfo("Europe/Berlin")
+    start = soon(3 * 3600).astimezone(berlin)
+    response = silencer_client.post(
+        f"/maintenance/{window.pk}/move/",
+        {
+            "occurrence": made.occurrence_start.isoformat(),
+            "starts_at": f"{start:%Y-%m-%dT%H:%M}",
+            "ends_at": f"{start + timedelta(hours=1):%Y-%m-%dT%H:%M}",
+            "tz": "Europe/Berlin",
+        },
+    )
+    assert response.status_code == 302
+    [moved] = silences_of(am, tag)
+    assert moved["startsAt"].startswith(f"{start.astimezone(UTC):%Y-%m-%dT%H:%M}")
+    page = silencer_client.get(f"/maintenance/{window.pk}/").content.decode()
+    assert "moved</span>" in page and "Occurrence" in page

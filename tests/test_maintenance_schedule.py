@@ -247,6 +247,8 @@ def test_it_says_the_schedule_in_words():
         ({"month_day": 0, "frequency": "monthly"}, "month_day", "1 to 31"),
         ({"nth": 5, "nth_weekday": 1, "frequency": "monthly"}, "nth", "first, second"),
         ({"frequency": "hourly"}, "frequency", "once, daily"),
+        ({"start_date": date(1899, 1, 1)}, "start_date", "after 2000"),
+        ({"start_date": date(9000, 1, 1)}, "start_date", "within ten years"),
     ],
 )
 def test_it_refuses_a_bad_schedule_and_says_why(settings, changes, field, says):

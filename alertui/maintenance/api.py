@@ -5,8 +5,11 @@ alertui.maintenance.services, so it is checked and recorded as in the browser.""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -287,3 +290,47 @@ def window_pause(request, window_id: str):
 @permission_classes(PERMISSIONS)
 def window_resume(request, window_id: str):
     return _action(request, window_id, services.resume_window)
+
+
+class SkipSerializer(serializers.Serializer):
+    occurrence = serializers.DateTimeField(help_text="The occurrence's scheduled start.")
+
+
+class MoveSerializer(SkipSerializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+def _aware(value):
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+
+
+@extend_schema(
+    request=SkipSerializer,
+    responses={200: WindowSerializer, **CHANGE_ERRORS},
+    summary="Skip one occurrence; its silence, if made, is expired",
+)
+@api_view(["POST"])
+@permission_classes(PERMISSIONS)
+def occurrence_skip(request, window_id: str):
+    _window(window_id)
+    data = SkipSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    key = _aware(data.validated_data["occurrence"])
+    return _action(request, window_id, lambda a, w: services.skip_occurrence(a, w, key))
+
+
+@extend_schema(
+    request=MoveSerializer,
+    responses={200: WindowSerializer, **CHANGE_ERRORS},
+    summary="Move one occurrence; its silence follows",
+)
+@api_view(["POST"])
+@permission_classes(PERMISSIONS)
+def occurrence_move(request, window_id: str):
+    _window(window_id)
+    data = MoveSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    d = data.validated_data
+    times = [_aware(d[f]) for f in ("occurrence", "starts_at", "ends_at")]
+    return _action(request, window_id, lambda a, w: services.move_occurrence(a, w, *times))

@@ -12,6 +12,16 @@ urlpatterns = [
         api(views.window_occurrences),
         name="api_window_occurrences",
     ),
+    path(
+        "windows/<str:window_id>/occurrences/skip/",
+        api(views.occurrence_skip),
+        name="api_occurrence_skip",
+    ),
+    path(
+        "windows/<str:window_id>/occurrences/move/",
+        api(views.occurrence_move),
+        name="api_occurrence_move",
+    ),
     path("windows/<str:window_id>/pause/", api(views.window_pause), name="api_window_pause"),
     path("windows/<str:window_id>/resume/", api(views.window_resume), name="api_window_resume"),
 ]

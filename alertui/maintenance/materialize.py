@@ -31,6 +31,9 @@ from alertui.silences.services import SilenceActionError
 
 log = logging.getLogger(__name__)
 State = Materialization.State
+# Why a silence was expired when an edit or a move took its occurrence out of the horizon: the
+# occurrence may come back (moved again, or nearer), and is made again then.
+LEFT_SCHEDULE = "its occurrence left the schedule"
 
 
 def horizon() -> timedelta:
@@ -158,18 +161,22 @@ def _claim(window, occurrence, cluster, now) -> Materialization | None:
     if row is None:
         return None
     if row.state == State.RETRY:
-        return _take(row, now, state=State.RETRY)
+        return _take(row, window, now, state=State.RETRY)
+    if row.state == State.ENDED and row.error == LEFT_SCHEDULE:
+        return _take(row, window, now, state=State.ENDED, error=LEFT_SCHEDULE)
     if row.state == State.CLAIMED and row.claimed_at < now - stale_after():
         if _adopt_made(window, row):
             return None
-        return _take(row, now, state=State.CLAIMED, claimed_at=row.claimed_at)
+        return _take(row, window, now, state=State.CLAIMED, claimed_at=row.claimed_at)
     return None
 
 
-def _take(row: Materialization, now: datetime, **expected) -> Materialization | None:
+def _take(
+    row: Materialization, window: Window, now: datetime, **expected
+) -> Materialization | None:
     """Compare-and-swap: only one of two runs moves the row from what both read."""
     taken = Materialization.objects.filter(pk=row.pk, **expected).update(
-        state=State.CLAIMED, claimed_at=now
+        state=State.CLAIMED, claimed_at=now, window_version=window.version
     )
     if not taken:
         return None
@@ -214,7 +221,7 @@ def _update_outdated(window: Window, current: dict, now: datetime) -> None:
     for row in outdated:
         occurrence = current.get(row.occurrence_start)
         if occurrence is None:
-            end_materialization(actor_for(window), row, "its occurrence left the schedule")
+            end_materialization(actor_for(window), row, LEFT_SCHEDULE)
             continue
         try:
             silence = services.edit_silence(

@@ -24,6 +24,9 @@ MAX_INTERVAL = 52
 MAX_COUNT = 1000
 # Occurrences one call may list: bounds the work of any range a caller asks about.
 MAX_LISTED = 500
+# rrule walks from the first start to the range asked about: ranges further on than this from
+# the first start have no occurrences, which bounds that walk (a daily rule: ~11,000 steps).
+MAX_SPAN = timedelta(days=30 * 366)
 
 
 @dataclass(frozen=True)
@@ -158,12 +161,15 @@ def _scheduled(s: Schedule, after: datetime, before: datetime, limit: int):
         if start + s.duration > after and start < before:
             yield Occurrence(start, start, start + s.duration)
         return
-    r = rule(s)
-    if r is None:
+    first = first_local_start(s)
+    if first is None:
         return
+    r = _rule(s, first)
     # Local bounds a day wider than the UTC range: no offset is a day long.
     low = (after - s.duration).astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
     high = before.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+    if low - first > MAX_SPAN:
+        return
     for n, local in enumerate(r.xafter(low, inc=True)):
         if local > high or n >= limit * 2:
             return

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from alertui.durations import LONGEST, format_duration
 from alertui.locks import LockBusy, serialized
 from alertui.maintenance import clusters as cluster_config
 from alertui.maintenance.materialize import end_materialization, sync_window
 from alertui.maintenance.models import Materialization, Window, WindowChange, WindowException
-from alertui.maintenance.schedule import Schedule
+from alertui.maintenance.schedule import Schedule, occurrences
 from alertui.maintenance.validation import validate_window
 from alertui.matchers import Matcher
 from alertui.silences.recorder import Actor
@@ -216,6 +218,8 @@ def end_occurrence_early(actor: Actor, window: Window, occurrence_start: datetim
 
 def skip_occurrence(actor: Actor, window: Window, occurrence_start: datetime) -> None:
     with _one_at_a_time(window.pk):
+        if not _is_scheduled(window, occurrence_start):
+            raise ValidationError({"occurrence": "The schedule has no occurrence at that time."})
         WindowException.objects.update_or_create(
             window=window,
             original_start=occurrence_start,
@@ -229,3 +233,58 @@ def skip_occurrence(actor: Actor, window: Window, occurrence_start: datetime) ->
             WindowChange.Action.SKIPPED,
             note=f"Occurrence {occurrence_start:%Y-%m-%d %H:%M} UTC skipped.",
         )
+
+
+def move_occurrence(
+    actor: Actor, window: Window, occurrence_start: datetime, starts_at: datetime, ends_at: datetime
+) -> None:
+    """Give one occurrence other times; its silence follows (edited, or made anew)."""
+    with _one_at_a_time(window.pk):
+        window.refresh_from_db()
+        if not _is_scheduled(window, occurrence_start):
+            raise ValidationError({"occurrence": "The schedule has no occurrence at that time."})
+        errors = move_errors(starts_at, ends_at)
+        if errors:
+            raise ValidationError(errors)
+        WindowException.objects.update_or_create(
+            window=window,
+            original_start=occurrence_start,
+            defaults={"kind": "move", "starts_at": starts_at, "ends_at": ends_at},
+        )
+        window.version += 1
+        window.save(update_fields=["version"])
+        _record(
+            actor,
+            window,
+            WindowChange.Action.MOVED,
+            note=f"Occurrence {occurrence_start:%Y-%m-%d %H:%M} UTC moved to "
+            f"{starts_at:%Y-%m-%d %H:%M}-{ends_at:%Y-%m-%d %H:%M} UTC.",
+        )
+        if window.active:
+            sync_window(window, timezone.now())
+
+
+# Times outside these are no occurrence of any window (and near datetime's ends, zone
+# arithmetic overflows).
+EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _is_scheduled(window: Window, key: datetime) -> bool:
+    if not EARLIEST < key < timezone.now() + LONGEST:
+        return False
+    s = Schedule.of(window)
+    return any(o.key == key for o in occurrences(s, key, key + timedelta(seconds=1)))
+
+
+def move_errors(starts_at: datetime, ends_at: datetime) -> dict[str, str]:
+    maximum = timedelta(seconds=settings.SILENCE_MAX_DURATION)
+    if not (EARLIEST < starts_at < LATEST and EARLIEST < ends_at < LATEST):
+        return {"starts_at": "That time is out of range."}
+    if ends_at <= starts_at:
+        return {"ends_at": "The end must be after the start."}
+    if ends_at <= timezone.now():
+        return {"ends_at": "The end is in the past."}
+    if ends_at - starts_at > maximum:
+        return {"ends_at": f"A silence may last at most {format_duration(maximum)}."}
+    return {}

@@ -19,4 +19,5 @@ urlpatterns = [
     path("<int:window_id>/delete/", views.window_delete, name="maintenance_delete"),
     path("<int:window_id>/end/", views.window_end_early, name="maintenance_end_early"),
     path("<int:window_id>/skip/", views.window_skip, name="maintenance_skip"),
+    path("<int:window_id>/move/", views.window_move, name="maintenance_move"),
 ]

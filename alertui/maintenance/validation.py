@@ -3,16 +3,18 @@ schedule's own (a zone that exists, bounded recurrence, a duration shorter than 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from alertui.durations import format_duration
+from alertui.durations import LONGEST, format_duration
 from alertui.maintenance import schedule as sch
 from alertui.maintenance.models import NAME_MAX
 from alertui.matchers import Matcher, MatcherError, validate_silence_matchers
 
+FIRST_DATE = date(2000, 1, 1)
 # Consecutive occurrences compared when checking that one ends before the next starts.
 CHECKED_OCCURRENCES = 120
 
@@ -38,6 +40,9 @@ def schedule_errors(s: sch.Schedule) -> dict[str, str]:
     errors: dict[str, str] = {}
     if s.time_zone not in sch.zone_names():
         return {"time_zone": "Unknown time zone: use an IANA name such as Europe/Berlin."}
+    if not FIRST_DATE <= s.start_date <= timezone.now().date() + LONGEST:
+        # Occurrences are computed by walking from the first date: keep that walk short.
+        return {"start_date": "The first date must be after 2000 and within ten years."}
     maximum = timedelta(seconds=settings.SILENCE_MAX_DURATION)
     if s.duration < timedelta(minutes=1):
         errors["duration"] = "A window lasts at least one minute."

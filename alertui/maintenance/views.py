@@ -19,6 +19,7 @@ from alertui.maintenance.models import Window
 from alertui.maintenance.schedule import Schedule, describe, next_occurrences
 from alertui.maintenance.windows import upcoming
 from alertui.requestinfo import actor_for
+from alertui.silences.forms import in_zone
 from alertui.silences.services import SilenceActionError
 
 SHOWN_OCCURRENCES = 5
@@ -202,3 +203,29 @@ def window_skip(request, window_id: int):
     occurrence = _occurrence(request)
     action = lambda actor, window: services.skip_occurrence(actor, window, occurrence)  # noqa: E731
     return _act(request, window_id, action, "Occurrence of \u201c{name}\u201d skipped.")
+
+
+@silencer_required
+@require_POST
+def window_move(request, window_id: int):
+    """Move one occurrence to times typed in the viewer's zone (`tz`, filled in by the page)."""
+    occurrence = _occurrence(request)
+    times = []
+    for field in ("starts_at", "ends_at"):
+        value = parse_datetime(request.POST.get(field, "")[:40])
+        if value is None:
+            messages.warning(request, "Give the new start and end.")
+            return redirect("maintenance_detail", window_id)
+        try:
+            times.append(in_zone(value, request.POST.get("tz", "")[:64]))
+        except OverflowError:
+            messages.warning(request, "That date is out of range.")
+            return redirect("maintenance_detail", window_id)
+
+    def move(actor, window):
+        try:
+            services.move_occurrence(actor, window, occurrence, *times)
+        except ValidationError as e:
+            raise services.WindowActionError(" ".join(e.messages)) from None
+
+    return _act(request, window_id, move, "Occurrence of \u201c{name}\u201d moved.")
