@@ -250,6 +250,44 @@ def _create_token(page, w: World) -> None:
     expect(page.get_by_role("status")).to_contain_text("Copy it now", timeout=WAIT)
 
 
+def _window() -> None:
+    """A weekly maintenance window two hours on, so its silence is made and shown."""
+    from django.contrib.auth.models import User
+
+    from alertui.maintenance.schedule import Schedule
+    from alertui.maintenance.services import WindowFields, create_window
+    from alertui.matchers import Matcher
+    from alertui.silences.recorder import Actor
+    from tests.maintenance_helpers import soon
+
+    start = soon(7200)
+    fields = WindowFields(
+        "Sunday backup",
+        (Matcher("alertname", "=", "DiskFull"),),
+        "Nightly backup, ticket OPS-1",
+        Schedule(
+            start.date(),
+            start.time(),
+            "UTC",
+            timedelta(hours=2),
+            "weekly",
+            weekdays=(start.weekday(),),
+        ),
+    )
+    create_window(Actor(User.objects.get(username="alice")), fields)
+
+
+def _window_page(w: World) -> str:
+    from alertui.maintenance.models import Window
+
+    return f"/maintenance/{Window.objects.get().pk}/"
+
+
+def _create_feed(page, w: World) -> None:
+    page.get_by_role("button", name="New feed address for all windows").click()
+    expect(page.get_by_role("status")).to_contain_text("shown only now", timeout=WAIT)
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -298,6 +336,10 @@ PAGES = [
     Page("silence-edit", lambda w: f"/silences/{w.silence_id}/edit/"),
     Page("audit", lambda w: "/audit/"),
     Page("audit-silence", lambda w: f"/audit/silence/{w.silence_id}/"),
+    Page("maintenance", lambda w: "/maintenance/", prepare=_window),
+    Page("maintenance-new", lambda w: "/maintenance/new/"),
+    Page("maintenance-detail", _window_page, prepare=_window),
+    Page("maintenance-calendar", lambda w: "/maintenance/calendar/", action=_create_feed),
     Page("api-tokens", lambda w: "/account/tokens/"),
     Page("api-token-created", lambda w: "/account/tokens/", action=_create_token),
     Page(
