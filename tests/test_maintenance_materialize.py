@@ -316,3 +316,17 @@ def test_a_move_must_name_an_occurrence_and_keep_the_limits(am, silencer, tag):
     with pytest.raises(ValidationError, match="at most"):
         services.move_occurrence(Actor(silencer), window, key, soon(60), soon(60 * 86400))
     assert not WindowChange.objects.filter(action="moved").exists()
+
+
+def test_the_command_runs_the_job_once(am, silencer, tag, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.ALERTMANAGER_URLS = [f"http://127.0.0.1:{free_port()}"]
+    make_window(silencer, tag, soon(3600))
+    settings.ALERTMANAGER_URLS = [am.url]
+    out = StringIO()
+    call_command("materialize_maintenance", stdout=out)
+    assert out.getvalue().startswith("1 silence(s) made, 0 to retry")
+    assert len(silences_of(am, tag)) == 1
