@@ -45,14 +45,48 @@ def test_it_follows_a_silences_history_across_a_replacing_edit(am, api, tag):
     for start in (sid, new["id"]):
         response = api.get(f"{SILENCES}{start}/history/")
         assert response.status_code == 200
-        history = response.json()
+        history = response.json()["results"]
         assert [(e["action"], e["silence_id"], e["previous_silence_id"]) for e in history] == (
             expected
         )
         assert {(e["source"], e["actor_name"], e["outcome"]) for e in history} == {
             ("api", "alice", "succeeded")
         }
-    assert api.get(f"{SILENCES}{UNKNOWN_ID}/history/").json() == []
+    assert api.get(f"{SILENCES}{UNKNOWN_ID}/history/").json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+
+
+def test_it_pages_a_long_silence_history(api, db):
+    # A silence a script extended 130 times, replaced once on the way (id1 -> id2): more rows
+    # than one page (100), so the answer is paged, oldest first, across both ids.
+    for n in range(130):
+        event(
+            n / 60,
+            action="replaced" if n == 60 else "extended",
+            silence_id="id1" if n < 60 else "id2",
+            previous_silence_id="id1" if n == 60 else "",
+            comment=f"change {n}",
+        )
+    event(1, silence_id="unrelated", comment="another silence")
+
+    first = api.get(f"{SILENCES}id2/history/").json()
+    assert first["count"] == 130
+    assert [e["comment"] for e in first["results"]] == [f"change {n}" for n in range(100)]
+    assert first["previous"] is None
+    second = api.get(first["next"]).json()
+    assert [e["comment"] for e in second["results"]] == [f"change {n}" for n in range(100, 130)]
+    assert second["next"] is None
+
+    small = api.get(f"{SILENCES}id1/history/", {"page_size": 7, "page": 3}).json()
+    assert [e["comment"] for e in small["results"]] == [f"change {n}" for n in range(14, 21)]
+    huge = api.get(f"{SILENCES}id1/history/", {"page_size": 100_000}).json()
+    assert len(huge["results"]) == 130  # a page holds at most 1000: all of these
+    past_the_end = api.get(f"{SILENCES}id1/history/", {"page": 3})
+    assert past_the_end.status_code == 404
 
 
 # -- audit -------------------------------------------------------------------------------------
