@@ -76,6 +76,21 @@ def env_urls(name: str, default: str = "") -> list[str]:
     return urls
 
 
+def refuse_credentials(name: str, url: str) -> str:
+    """`url`, for a setting whose URL people see (a link on every page, links in notices): it
+    may carry no credentials at all, encoded or not, since everyone who sees it would get them.
+    The message does not repeat the URL."""
+    from alertui.integrations.connection import credentials_left_in
+
+    parts = urlsplit(url)
+    if credentials_left_in(url) or "@" in parts.netloc:
+        raise ImproperlyConfigured(
+            f"{name} must not carry credentials (user:password@ or a token before @): "
+            "everyone who sees its links would get them"
+        )
+    return url
+
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 

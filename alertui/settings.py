@@ -21,6 +21,7 @@ from alertui.env import (
     env_networks,
     env_str,
     env_urls,
+    refuse_credentials,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -242,10 +243,10 @@ PROMETHEUS_TIMEOUT = env_int("PROMETHEUS_TIMEOUT", 10, minimum=1)
 ALERTMANAGER_MAX_RESPONSE_MB = env_int("ALERTMANAGER_MAX_RESPONSE_MB", 100, minimum=1)
 PROMETHEUS_MAX_RESPONSE_MB = env_int("PROMETHEUS_MAX_RESPONSE_MB", 100, minimum=1)
 # Where the "Alertmanager" link in the page header points; the first peer by default.
-ALERTMANAGER_EXTERNAL_URL = env_str("ALERTMANAGER_EXTERNAL_URL", ALERTMANAGER_URLS[0])
-if "@" in ALERTMANAGER_EXTERNAL_URL.partition("://")[2].partition("/")[0]:
-    # Every user sees the link; credentials in it cannot become basic auth of a browser.
-    raise ImproperlyConfigured("ALERTMANAGER_EXTERNAL_URL must not carry credentials")
+# Every user sees the link; credentials in it cannot become basic auth of a browser.
+ALERTMANAGER_EXTERNAL_URL = refuse_credentials(
+    "ALERTMANAGER_EXTERNAL_URL", env_str("ALERTMANAGER_EXTERNAL_URL", ALERTMANAGER_URLS[0])
+)
 
 ALERTS_REFRESH_SECONDS = env_int("ALERTS_REFRESH_SECONDS", 10, minimum=2)
 # Memory each web process may keep for the alerts page's caches (rendered pages, alert HTML,
@@ -303,6 +304,8 @@ API_TOKEN_MAX_AGE = env_duration_seconds("API_TOKEN_MAX_AGE", "365d")
 
 # --- Notices (Slack and webhooks) ------------------------------------------------------------
 # Where links in notices point: the address people open alertui at.
+# In every notice: checked for credentials before anything else reads it.
+refuse_credentials("SITE_URL", env_str("SITE_URL"))
 SITE_URL = env_urls("SITE_URL", "http://localhost:8000")[0]
 NOTIFY_SLACK_WEBHOOK_URL = next(iter(env_urls("NOTIFY_SLACK_WEBHOOK_URL")), "")
 NOTIFY_WEBHOOK_URLS = env_urls("NOTIFY_WEBHOOK_URLS")

@@ -361,6 +361,29 @@ def test_it_refuses_credentials_it_cannot_take_out_of_a_url(variable, password):
     assert "YmFy" not in result.stderr and "Zm9v" not in result.stderr
 
 
+# Links everyone sees: the header's Alertmanager link, and the links in every notice.
+@pytest.mark.parametrize("variable", ["ALERTMANAGER_EXTERNAL_URL", "SITE_URL"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://alertui:Zm9vYmFy@site.example.com",
+        "https://alertui:Zm9v/YmFy@site.example.com",  # unencoded: host "alertui", path "/...@"
+        "https://Zm9v/YmFy@site.example.com/",
+        "https://Zm9vYmFy@site.example.com",
+        "https://alertui:Zm9v%2FYmFy@site.example.com",
+    ],
+)
+def test_it_refuses_credentials_in_a_url_everyone_sees(variable, url):
+    result = start({"SECRET_KEY": GOOD_KEY, variable: url})
+
+    assert result.returncode != 0, f"started with {variable}={url}"
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(
+        f"django.core.exceptions.ImproperlyConfigured: {variable} must not carry credentials"
+    ), line
+    assert "Zm9v" not in result.stderr
+
+
 def test_it_still_reads_urls_with_an_at_sign_percent_encoded():
     found = effective(
         {"SECRET_KEY": GOOD_KEY, "ALERTMANAGER_URL": "https://alertui:Zm9v%2FYm%40Fy@am:9093"}
