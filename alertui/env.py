@@ -92,15 +92,24 @@ def refuse_credentials(name: str, url: str) -> str:
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# In FORWARDED_PROXIES: the peer of a Unix socket (gunicorn `--bind unix:...` behind a proxy on
+# the same machine), which has no address to list.
+UNIX_SOCKET = "unix"
 
 
-def parse_networks(name: str, items: Iterable[str]) -> tuple[IPNetwork, ...]:
-    """Addresses and networks (`10.0.0.5`, `10.1.0.0/16`, `fd00::/8`), for `name`'s message.
+def parse_networks(
+    name: str, items: Iterable[str], *, unix_socket: bool = False
+) -> tuple[IPNetwork | str, ...]:
+    """Addresses and networks (`10.0.0.5`, `10.1.0.0/16`, `fd00::/8`), for `name`'s message;
+    with `unix_socket`, also the word `unix` (kept as UNIX_SOCKET).
 
     An IPv4-mapped IPv6 entry (`::ffff:10.0.0.5`) is kept as the IPv4 network it names:
     peers are compared in their IPv4 form (alertui.proxies.parse_address)."""
     networks = []
     for item in items:
+        if unix_socket and item.lower() == UNIX_SOCKET:
+            networks.append(UNIX_SOCKET)
+            continue
         try:
             network = ipaddress.ip_network(item, strict=False)
         except ValueError:
@@ -114,9 +123,9 @@ def parse_networks(name: str, items: Iterable[str]) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
-def env_networks(name: str) -> tuple[IPNetwork, ...]:
-    """Comma-separated IP addresses and networks, parsed once at start."""
-    return parse_networks(name, env_list(name))
+def env_networks(name: str, *, unix_socket: bool = False) -> tuple[IPNetwork | str, ...]:
+    """Comma-separated IP addresses and networks (and `unix`, if allowed), parsed once."""
+    return parse_networks(name, env_list(name), unix_socket=unix_socket)
 
 
 def env_duration_seconds(name: str, default: str) -> int:

@@ -202,8 +202,9 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 # Addresses or networks of the ingress or load balancers in front of alertui: from these peers
-# the client address for the audit and the login lockout is read from X-Forwarded-For.
-FORWARDED_PROXIES = env_networks("FORWARDED_PROXIES")
+# the client address for the audit and the login lockout is read from X-Forwarded-For. `unix`
+# stands for the peer of a Unix socket, which has no address (a proxy on the same machine).
+FORWARDED_PROXIES = env_networks("FORWARDED_PROXIES", unix_socket=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
