@@ -376,4 +376,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # urllib3 writes whole request URLs into its DEBUG lines and some WARNINGs ("Failed to
+    # parse headers (url=...)"), and a webhook's URL is its secret (Slack's path is). alertui
+    # logs what failed in its own words, without URLs.
+    "loggers": {"urllib3": {"level": "ERROR"}},
 }
