@@ -71,7 +71,10 @@ def env_urls(name: str, default: str = "") -> list[str]:
             raise ImproperlyConfigured(f"{name}: {UNENCODED_CREDENTIALS}")
         parts = urlsplit(item)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ImproperlyConfigured(f"{name}: {item!r} is not an http(s) URL")
+            # Not the value itself: a webhook URL is a secret (Slack's path is its token).
+            raise ImproperlyConfigured(
+                f"{name}: an entry is not an http(s) URL (http:// or https:// and a host)"
+            )
         urls.append(item.rstrip("/"))
     return urls
 

@@ -384,6 +384,36 @@ def test_it_refuses_credentials_in_a_url_everyone_sees(variable, url):
     assert "Zm9v" not in result.stderr
 
 
+@pytest.mark.parametrize("variable", ["ALERTMANAGER_URL", "PROMETHEUS_URL"])
+@pytest.mark.parametrize(
+    "url", ["https://am.example.com/?access_token=Zm9vYmFy", "https://am.example.com/am?t=Zm9vYmFy"]
+)
+def test_it_refuses_a_server_url_with_a_query_that_pages_would_show(variable, url):
+    # Paths are appended to the URL, so a query could never work; a token in it would be shown
+    # on pages and in /metrics.
+    result = start({"SECRET_KEY": GOOD_KEY, variable: url})
+
+    assert result.returncode != 0
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"django.core.exceptions.ImproperlyConfigured: {variable}: "), line
+    assert "must not have a query string" in line
+    assert "Zm9v" not in result.stderr
+
+
+@pytest.mark.parametrize("variable", ["NOTIFY_SLACK_WEBHOOK_URL", "NOTIFY_WEBHOOK_URLS"])
+def test_a_webhook_url_it_cannot_read_is_refused_without_repeating_it(variable):
+    # The scheme forgotten: the message must not print the URL, whose path is the secret.
+    result = start({"SECRET_KEY": GOOD_KEY, variable: "hooks.slack.com/services/T0/B0/Zm9vYmFy"})
+
+    assert result.returncode != 0
+    line = result.stderr.strip().splitlines()[-1]
+    assert line == (
+        f"django.core.exceptions.ImproperlyConfigured: {variable}: an entry is not an http(s) "
+        "URL (http:// or https:// and a host)"
+    )
+    assert "Zm9v" not in result.stderr
+
+
 def test_it_still_reads_urls_with_an_at_sign_percent_encoded():
     found = effective(
         {"SECRET_KEY": GOOD_KEY, "ALERTMANAGER_URL": "https://alertui:Zm9v%2FYm%40Fy@am:9093"}
