@@ -371,6 +371,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The DEBUG error page lists the settings: hide the URLs that carry secrets too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "alertui.error_reports.SecretsFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -419,3 +419,30 @@ def test_it_still_reads_urls_with_an_at_sign_percent_encoded():
         {"SECRET_KEY": GOOD_KEY, "ALERTMANAGER_URL": "https://alertui:Zm9v%2FYm%40Fy@am:9093"}
     )
     assert found["alertmanagers"] == ["https://am:9093"]
+
+
+DEBUG_PAGE = SETUP + (
+    "\nimport sys\nfrom django.test import RequestFactory\n"
+    "from django.views.debug import technical_500_response\n"
+    "try:\n    raise RuntimeError('boom')\nexcept RuntimeError:\n"
+    "    page = technical_500_response(RequestFactory().get('/'), *sys.exc_info())\n"
+    "print(page.content.decode())"
+)
+
+
+def test_the_debug_error_page_hides_urls_that_carry_secrets():
+    # DEBUG=true lists every setting on an error page; Django hides only names like KEY or PASS.
+    result = start(
+        {
+            "DEBUG": "true",
+            "NOTIFY_SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/Zm9vYmFy",
+            "NOTIFY_WEBHOOK_URLS": "https://hooks.example.com/in?token=c2VjcmV0",
+            "REDIS_URL": "redis://:cmVkaXNwYXNz@redis.example.com:6379/0",
+        },
+        DEBUG_PAGE,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "NOTIFY_SLACK_WEBHOOK_URL" in result.stdout  # the page lists the settings...
+    for secret in ("Zm9vYmFy", "c2VjcmV0", "cmVkaXNwYXNz"):
+        assert secret not in result.stdout  # ...without these
