@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from alertui.alerts import sources
+from alertui.alerts import ranking, sources
 from alertui.alerts.models import Alert, SourceStatus
 from alertui.caches import BoundedCache, approx_size
 from alertui.matchers import Matcher, matches_all
 
 STATES = ("active", "silenced", "inhibited")
-SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3, "none": 5}
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class AlertGroup:
     @property
     def severities(self) -> list[tuple[str, int]]:
         counts = Counter(a.severity or "none" for a in self.alerts)
-        return sorted(counts.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0], 4), kv[0]))
+        return sorted(counts.items(), key=lambda kv: (ranking.severity_rank(kv[0]), kv[0]))
 
     @cached_property
     def common_labels(self) -> dict[str, str]:
@@ -84,10 +83,14 @@ class AlertGroup:
                 break
         return dict(sorted(common))
 
-    def rank(self):
-        worst = min((SEVERITY_ORDER.get(a.severity, 4) for a in self.alerts), default=9)
-        # Groups with something still notifying first, then the most severe, then the largest.
-        return (0 if self.states.get("active") else 1, worst, -len(self.alerts), self.key)
+    @property
+    def all_silenced(self) -> bool:
+        """Every alert of the group is muted by a silence: "Silence group" has nothing to do."""
+        return self.states.get("silenced", 0) == len(self.alerts)
+
+    @cached_property
+    def active_critical(self) -> int:
+        return sum(1 for a in self.alerts if a.state == "active" and a.severity == "critical")
 
 
 _lock = threading.Lock()
@@ -243,7 +246,9 @@ def group(alerts: list[AlertView], label: str) -> list[AlertGroup]:
         if value not in groups:
             groups[value] = AlertGroup(label, value)
         groups[value].alerts.append(alert)
-    return sorted(groups.values(), key=AlertGroup.rank)
+    for found in groups.values():
+        found.alerts.sort(key=ranking.alert_order)
+    return sorted(groups.values(), key=ranking.group_rank)
 
 
 def overview(everything: list[AlertView]) -> tuple[Counter, list[str]]:

@@ -8,12 +8,15 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from alertui.accounts.roles import can_silence
-from alertui.alerts import snapshot, sources
+from alertui.alerts import ranking, snapshot, sources
 from alertui.alerts.models import AlertHistory
 from alertui.matchers import LABEL_NAME, MatcherError, parse_filter
 
 GROUPS_PER_PAGE = 25
-ALERTS_PER_GROUP = 10
+# A group of more alerts than this is collapsed to its header (and its active criticals)
+# until expanded: one noisy rule must not push everything else off the screen.
+COLLAPSE_OVER = 5
+ALERTS_PER_GROUP = 10  # active criticals shown in a collapsed group, at most
 EXPANDED_LIMIT = 500
 DEFAULT_STATES = ("active",)
 # Shown on an alert's one-line summary, when present; the rest are in its details.
@@ -52,17 +55,28 @@ def _query(request) -> dict:
 
 
 class PageGroup:
-    """A group as one page shows it: its first alerts, or all of them once expanded."""
+    """A group as one page shows it: all its alerts when few, else its header and active
+    criticals (the alerts are in severity order, so those lead) until expanded."""
 
     def __init__(self, group: snapshot.AlertGroup, params: QueryDict):
         self.group = group
-        self.expanded = group.key in params.getlist("expand")
-        self.visible = group.alerts[: EXPANDED_LIMIT if self.expanded else ALERTS_PER_GROUP]
+        expanded = params.getlist("expand")
+        self.expanded = group.key in expanded
+        self.collapsible = len(group.alerts) > COLLAPSE_OVER
+        if self.expanded:
+            self.visible = group.alerts[:EXPANDED_LIMIT]
+        elif self.collapsible:
+            self.visible = group.alerts[: min(group.active_critical, ALERTS_PER_GROUP)]
+        else:
+            self.visible = group.alerts
         self.hidden_count = len(group.alerts) - len(self.visible)
-        # This page, with this group added to those already expanded.
+        # This page, with this group added to (or taken from) those already expanded.
         expand = params.copy()
         expand.appendlist("expand", group.key)
         self.expand_query = expand.urlencode()
+        collapse = params.copy()
+        collapse.setlist("expand", [k for k in expanded if k != group.key])
+        self.collapse_query = collapse.urlencode()
 
     def __getattr__(self, name):
         return getattr(self.group, name)
@@ -87,7 +101,7 @@ def alert_list(request):
         shown, groups = [], []  # an unreadable filter shows nothing rather than everything
     totals, label_names = snapshot.overview(everything)
     viewer_can_silence = can_silence(request.user)
-    page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    page = ranking.Pages(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     params = _shown_params(query, groups)
     note = sources.note(sources.ALERTMANAGER_ALERTS)
     ctx = {

@@ -1,0 +1,89 @@
+"""The alerts page at 3 a.m., in a real browser: the new critical on the first screen whatever
+else fires, silenced and inhibited rows that say by whom and what, the row's runbook and
+label chips, and the keyboard (j/k, s, ?).
+
+Same set-up as tests/test_browser_alerts.py (Debian's Chromium through Playwright against
+`live_server`, the shared Alertmanager 0.25, synthetic alerts posted to it and synced).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import test_browser
+from tests.servers import make_alert
+from tests.test_browser import WAIT, Browsing
+from tests.test_browser_alerts import alert_item, log_in, my_alerts, sync_until
+
+async_unsafe_allowed = test_browser.async_unsafe_allowed
+chromium = test_browser.chromium
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def desktop(chromium, tmp_path):
+    """A 1440×900 screen, the one the issue measured the alerts page on."""
+    context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+    context.set_default_timeout(WAIT)
+    try:
+        yield Browsing(context.new_page(), tmp_path)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def live_am(settings, alertmanager_025, redis_db, fresh_snapshot):
+    settings.ALERTMANAGER_URLS = [alertmanager_025.url]
+    settings.ALERTMANAGER_EXTERNAL_URL = alertmanager_025.url
+    settings.ALERTS_REFRESH_SECONDS = 600  # no poll moves the page under the checks
+    return alertmanager_025
+
+
+def started(alert: dict, ago: timedelta) -> dict:
+    when = datetime.now(UTC) - ago
+    return {**alert, "startsAt": when.isoformat().replace("+00:00", "Z")}
+
+
+def noise(tag: str, count: int = 300) -> list[dict]:
+    """`count` alerts of a bad night: 50 rules of 6 instances each, one rule in ten critical,
+    all started a while ago."""
+    alerts = []
+    for i in range(count):
+        rule, instance = divmod(i, 6)
+        severity = "critical" if rule % 10 == 0 else ("warning" if rule % 3 else "info")
+        labels = {
+            "alertname": f"Noise{rule}",
+            "severity": severity,
+            "instance": f"node{instance}:9100",
+            "job": "node",
+            "test": tag,
+        }
+        alert = make_alert(labels, {"summary": f"Noise {rule} on node{instance}"})
+        alerts.append(started(alert, timedelta(minutes=30 + rule)))
+    return alerts
+
+
+def test_a_new_critical_is_on_the_first_screen_with_300_alerts_firing(
+    desktop, live_server, live_am, silencer, tag
+):
+    b, page, base = desktop, desktop.page, live_server.url
+    live_am.push_alerts(noise(tag))
+    sync_until(lambda: len(my_alerts(tag)) == 300, "300 noise alerts in the snapshot")
+    name = f"PaymentsDown{tag}"
+    live_am.push_alerts(
+        [make_alert({"alertname": name, "severity": "critical", "job": "pay", "test": tag})]
+    )
+    sync_until(lambda: len(my_alerts(tag)) == 301, "the new critical in the snapshot")
+
+    log_in(b, base, "alice")  # lands on /alerts/, unfiltered: everything that fires
+    item = alert_item(page, name)
+    expect(item).to_have_count(1, timeout=WAIT)
+    expect(item.locator("summary")).to_be_in_viewport(timeout=WAIT)
+    assert page.evaluate("window.scrollY") == 0
+    assert "page=" not in page.url
+    b.shot("01-new-critical-first")
+    assert b.unexpected_errors() == []
