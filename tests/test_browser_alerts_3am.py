@@ -8,18 +8,27 @@ Same set-up as tests/test_browser_alerts.py (Debian's Chromium through Playwrigh
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_browser
+from tests import test_browser, test_browser_alerts
 from tests.servers import make_alert
 from tests.test_browser import WAIT, Browsing
-from tests.test_browser_alerts import alert_item, log_in, my_alerts, sync_until
+from tests.test_browser_alerts import (
+    alert_item,
+    alerts_shown,
+    filtered,
+    log_in,
+    my_alerts,
+    sync_until,
+)
 
 async_unsafe_allowed = test_browser.async_unsafe_allowed
 chromium = test_browser.chromium
+three_alerts = test_browser_alerts.three_alerts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,4 +95,60 @@ def test_a_new_critical_is_on_the_first_screen_with_300_alerts_firing(
     assert page.evaluate("window.scrollY") == 0
     assert "page=" not in page.url
     b.shot("01-new-critical-first")
+    assert b.unexpected_errors() == []
+
+
+def sync_runs() -> int:
+    from alertui.alerts.models import SourceStatus
+
+    return SourceStatus.objects.get(name="alertmanager-alerts").runs
+
+
+def row_of(page, text: str):
+    """The whole row (details and what shows under them) of the alert whose summary has text."""
+    return page.locator("#results .alert-row").filter(has=page.locator("summary", has_text=text))
+
+
+def test_a_silenced_row_shows_who_and_time_left_and_extends_and_expires_in_place(
+    desktop, live_server, silencer, three_alerts, tag
+):
+    b, page, base = desktop, desktop.page, live_server.url
+    runs = sync_runs()
+    log_in(b, base, "alice")
+    here = filtered(tag) + "&state=active&state=silenced"
+    page.goto(base + here)
+    expect(alerts_shown(page)).to_have_count(3, timeout=WAIT)
+
+    item = alert_item(page, "HighErrorRate")
+    item.locator("summary").click()
+    item.get_by_role("link", name="Silence", exact=True).click()
+    page.get_by_label("Comment").fill(f"api redeploy {tag}")
+    page.get_by_label("Comment").press("Control+Enter")
+
+    # Back where the person was, the row says who, why and how long, before any sync.
+    expect(page).to_have_url(base + here, timeout=WAIT)
+    row = row_of(page, "HighErrorRate")
+    muted = row.locator(".muted-by")
+    expect(muted).to_contain_text("Silenced by alice", timeout=WAIT)
+    expect(muted).to_contain_text(f"api redeploy {tag}")
+    expect(muted.locator("time[data-until]")).to_have_text(re.compile(r"^(59m|1h)( \d+s)?"))
+    expect(page.locator(".group", has=row).get_by_role("link", name="Silence group")).to_have_count(
+        0
+    )
+    b.shot("01-silenced-row")
+
+    muted.get_by_role("button", name="Extend +1h").click()
+    expect(page).to_have_url(base + here, timeout=WAIT)
+    expect(page.locator(".messages")).to_contain_text("Silence extended by 1h until", timeout=WAIT)
+    expect(row_of(page, "HighErrorRate").locator("time[data-until]")).to_have_text(
+        re.compile(r"^1h 5\dm|^2h"), timeout=WAIT
+    )
+
+    row_of(page, "HighErrorRate").get_by_role("link", name="Expire…").click()
+    expect(page.locator(".notify-again")).to_contain_text("1 alert will notify again")
+    page.get_by_role("button", name="Expire now").click()
+    expect(page).to_have_url(base + here, timeout=WAIT)
+    expect(row_of(page, "HighErrorRate").locator(".muted-by")).to_have_count(0, timeout=WAIT)
+    expect(alert_item(page, "HighErrorRate")).not_to_have_class(re.compile(r"\bsilenced\b"))
+    assert sync_runs() == runs, "a sync ran: this test is about what shows before one"
     assert b.unexpected_errors() == []

@@ -228,6 +228,21 @@ def grouped_view(
     return everything, found[0], found[1]
 
 
+_index: tuple[int | None, dict] = (None, {})
+
+
+def by_fingerprint(everything: list[AlertView]) -> dict[str, AlertView]:
+    """The snapshot's alerts by fingerprint (one index, of the current snapshot only)."""
+    global _index
+    generation = generation_of(everything)
+    cached_generation, index = _index
+    if generation is None or generation != cached_generation:
+        index = {a.fingerprint: a for a in everything}
+        if generation is not None:
+            _index = (generation, index)
+    return index
+
+
 def select(
     alerts: list[AlertView], matchers: list[Matcher], words: list[str], states: set[str]
 ) -> list[AlertView]:

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from alertui.accounts.roles import can_silence
-from alertui.alerts import ranking, snapshot, sources
+from alertui.alerts import ranking, row_context, snapshot, sources
 from alertui.alerts.models import AlertHistory
 from alertui.matchers import LABEL_NAME, MatcherError, parse_filter
 
@@ -112,6 +112,10 @@ def alert_list(request):
         "can_silence": viewer_can_silence,
         "note": note,
     }
+    _wrap_groups(page, params)
+    # Who muted the alerts shown, and until when: read per request (silences change without
+    # the alert snapshot changing), so the cached HTML is keyed by it too.
+    silence_info = row_context.silences_for(a for g in page for a in g.visible)
     # Every open tab polling the same view gets the same HTML, rendered once per snapshot.
     generation = snapshot.generation_of(everything)
     key = (
@@ -121,12 +125,18 @@ def alert_list(request):
         page.number,
         tuple(query["errors"]),
         note,
+        tuple(sorted(silence_info.items())),
     )
     results = _rendered_pages.get(key) if generation is not None else None
     if results is None:
         results = render_to_string(
             "alerts/list.html#results",
-            {**ctx, **_results_context(query, params, page, shown, groups)},
+            {
+                **ctx,
+                **_results_context(query, params, page, shown, groups),
+                "silence_info": silence_info,
+                "everything": everything,
+            },
         )
         if generation is not None:
             _rendered_pages.put(key, results)
@@ -151,12 +161,15 @@ def _shown_params(query: dict, groups: list[snapshot.AlertGroup]) -> QueryDict:
     return params
 
 
-def _results_context(query: dict, params: QueryDict, page, shown, groups) -> dict:
+def _wrap_groups(page, params: QueryDict) -> None:
     # The groups are shared by all requests (cached per snapshot): wrap, never modify them.
     here = params.copy()
     if page.number > 1:
         here["page"] = str(page.number)
     page.object_list = [PageGroup(g, here) for g in page.object_list]
+
+
+def _results_context(query: dict, params: QueryDict, page, shown, groups) -> dict:
     return {
         "page": page,
         "groups_total": len(groups),

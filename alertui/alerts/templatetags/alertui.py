@@ -31,6 +31,13 @@ def firing_for(value: datetime | None) -> str:
 
 
 @register.filter
+def time_left(value: datetime | None) -> str:
+    if not value:
+        return ""
+    return format_duration(value - timezone.now())  # 0s once past
+
+
+@register.filter
 def get_item(mapping, key):
     return mapping.get(key, 0) if mapping else 0
 
@@ -70,12 +77,15 @@ def duration_text(value) -> str:
 def render_alert(context, alert) -> str:
     from django.utils.safestring import mark_safe
 
+    from alertui.alerts import row_context
     from alertui.alerts.rendering import alert_html
 
     html = alert_html(
         alert,
         can_silence=bool(context.get("can_silence")),
         key_labels=tuple(context.get("key_labels") or ()),
+        silences=row_context.row_silences(alert, context.get("silence_info") or {}),
+        inhibitors=row_context.row_inhibitors(alert, context.get("everything") or []),
     )
     return mark_safe(html)  # rendered by the autoescaping template alerts/_alert.html
 
