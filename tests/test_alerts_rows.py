@@ -7,6 +7,7 @@ alertui's silence service, as the silence form makes them.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -22,12 +23,15 @@ from tests.alerts_page_reading import (
     fire,
     group_named,
     links,
+    parse_alerts,
     row,
     row_extras,
     sync,
+    text,
 )
 from tests.servers import AlertmanagerProcess, make_alert, wait_until
 from tests.test_alerts_page import INHIBIT_CONFIG
+from tests.test_targets import sync_from
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
 
@@ -170,3 +174,95 @@ def test_an_inhibited_row_names_the_inhibiting_alert(
         f"(fingerprint {source}): it may have resolved a moment ago, "
         "or be held by another Alertmanager."
     )
+
+
+# -- the row itself: runbook, start time, headline, expression, receivers, label chips -------
+
+
+def test_the_collapsed_row_carries_a_runbook_only_for_an_http_url(am, silencer_client, tag):
+    fire(
+        am,
+        tag,
+        ({"alertname": "WithUrl"}, {"runbook_url": "https://runbooks.test/with-url"}),
+        ({"alertname": "Plain"}, {"runbook": "http://wiki.test/plain"}),
+        ({"alertname": "Hostile"}, {"runbook_url": "javascript:alert(1)"}),
+        ({"alertname": "None"}, {"summary": "no runbook"}),
+    )
+    page = alerts_page(silencer_client, tag)
+
+    def runbook(name):
+        html = row(page, fingerprint(tag, name))
+        outside = html.split("</details>", 1)[1]  # shown without opening the alert
+        return [href for href, t in links(outside) if t == "Runbook"]
+
+    assert runbook("WithUrl") == ["https://runbooks.test/with-url"]
+    assert runbook("Plain") == ["http://wiki.test/plain"]
+    assert runbook("Hostile") == [] and runbook("None") == []
+    assert "javascript:" not in " ".join(h for h, _ in links(page))
+
+
+def test_the_row_gives_the_start_time_and_the_description_without_a_summary(
+    am, silencer_client, tag
+):
+    fire(am, tag, ({"alertname": "Described"}, {"description": "Only a description here"}))
+    page = alerts_page(silencer_client, tag)
+    [alert] = parse_alerts(page)
+    summary = alert.html.split("</summary>")[0]
+    assert '<span class="summary">Only a description here</span>' in summary
+    started = Alert.objects.get(pk=alert.fingerprint).starts_at
+    # Absolute, in UTC from the server; the browser shows it in the viewer's zone.
+    assert (
+        f'since <time data-compact datetime="{started.isoformat()}">'
+        f"{started:%Y-%m-%d %H:%M:%S} UTC</time>"
+    ) in summary
+
+
+def test_the_details_give_the_receivers_and_say_the_expression_is_unknown_without_rules(
+    am, silencer_client, settings, tag
+):
+    settings.PROMETHEUS_URLS = []
+    fire(am, tag, ({"alertname": "Pushed"}, None))
+    [alert] = parse_alerts(alerts_page(silencer_client, tag))
+    shown = text(alert.html)
+    assert "Receivers null" in shown  # tests.servers.MINIMAL_CONFIG's one receiver
+    assert "Expression Unknown: alertui reads no Prometheus rules" in shown
+
+
+def test_the_details_give_the_expression_of_the_rule_from_prometheus(
+    prometheus_242, am, settings, silencer_client
+):
+    assert not sync_from(settings, prometheus_242.url).errors
+    wait_until(
+        lambda: sync().error == "" and Alert.objects.filter(alertname="TargetDown").exists(),
+        30,
+        "Prometheus's TargetDown alert in the snapshot",
+    )
+    page = silencer_client.get("/alerts/", {"q": 'alertname="TargetDown"'}).content.decode()
+    alert = parse_alerts(page)[0]
+    assert '<pre class="expr"><code>up == 0</code></pre>' in alert.html
+    # An alert no rule fires (pushed by hand) says so.
+    page = silencer_client.get("/alerts/", {"q": 'alertname="NoSuchRule"'}).content.decode()
+    assert "No alerts match" in text(page)
+
+
+def test_label_chips_filter_by_their_label_and_colour_chosen_labels_stably(
+    am, silencer_client, settings, tag
+):
+    settings.ALERTS_LABEL_COLORS = ["namespace"]
+    fire(
+        am,
+        tag,
+        ({"alertname": "One", "namespace": "shop", "pod": 'we"ird'}, None),
+        ({"alertname": "Two", "namespace": "shop"}, None),
+    )
+    page = alerts_page(silencer_client, tag)
+    one, two = (row(page, fingerprint(tag, n)) for n in ("One", "Two"))
+    chip = re.compile(r'<a class="chip ([^"]*)" href="([^"]*)" data-filter="([^"]*)"')
+    chips = {html.unescape(m[3]): (m[1], html.unescape(m[2])) for m in chip.finditer(one)}
+    assert chips['pod="we\\"ird"'] == ("", "?q=pod%3D%22we%5C%22ird%22")
+    hue = chips['namespace="shop"'][0]
+    assert re.fullmatch(r"hue-\d", hue)
+    assert f'<a class="chip {hue}" href="?q=namespace%3D%22shop%22"' in two  # same colour
+    # The link filters by exactly that label (the script adds it to the filter instead).
+    filtered = silencer_client.get("/alerts/" + chips['pod="we\\"ird"'][1]).content.decode()
+    assert [a.name for a in parse_alerts(filtered)] == ["One"]

@@ -152,3 +152,64 @@ def test_a_silenced_row_shows_who_and_time_left_and_extends_and_expires_in_place
     expect(alert_item(page, "HighErrorRate")).not_to_have_class(re.compile(r"\bsilenced\b"))
     assert sync_runs() == runs, "a sync ran: this test is about what shows before one"
     assert b.unexpected_errors() == []
+
+
+def test_a_label_chip_adds_itself_to_the_filter(desktop, live_server, silencer, three_alerts, tag):
+    b, page, base = desktop, desktop.page, live_server.url
+    log_in(b, base, "alice")
+    page.goto(base + filtered(tag))
+    expect(alerts_shown(page)).to_have_count(3, timeout=WAIT)
+    item = alert_item(page, 'instance="b"')
+    item.locator("summary").click()
+    item.locator("a.chip", has_text='instance="b"').click()
+
+    box = page.locator("#q")
+    expect(box).to_have_value(f'test="{tag}" instance="b"', timeout=WAIT)
+    expect(alerts_shown(page)).to_have_count(1, timeout=WAIT)
+    expect(alert_item(page, 'instance="b"')).to_have_count(1)
+    page.wait_for_url(lambda url: "instance" in url, timeout=WAIT)  # shareable, as typed
+    b.shot("01-chip-filtered")
+    assert b.unexpected_errors() == []
+
+
+def test_j_and_k_move_between_alerts_and_question_mark_lists_the_keys(
+    desktop, live_server, silencer, three_alerts, tag
+):
+    b, page, base = desktop, desktop.page, live_server.url
+    log_in(b, base, "alice")
+    page.goto(base + filtered(tag))
+    expect(alerts_shown(page)).to_have_count(3, timeout=WAIT)
+    summaries = page.locator("#results details.alert > summary")
+    page.locator("h1").click()
+
+    page.keyboard.press("j")
+    expect(summaries.nth(0)).to_be_focused()
+    expect(summaries.nth(0)).to_contain_text("HighErrorRate")  # the critical first
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(summaries.nth(2)).to_be_focused()
+    page.keyboard.press("j")  # stays on the last
+    expect(summaries.nth(2)).to_be_focused()
+    page.keyboard.press("k")
+    expect(summaries.nth(1)).to_be_focused()
+
+    page.keyboard.press("?")
+    help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_dialog).to_be_visible()
+    for key, what in [("j", "next / previous alert"), ("s", "silence the alert"), ("?", "help")]:
+        expect(help_dialog.locator("dt", has_text=key).first).to_be_visible()
+        expect(help_dialog).to_contain_text(what)
+    b.shot("01-help")
+    page.keyboard.press("j")  # the help is open: keys do nothing underneath
+    page.keyboard.press("Escape")
+    expect(help_dialog).to_be_hidden()
+
+    # While typing in a field, the letters are just letters.
+    box = page.locator("#q")
+    box.focus()
+    box.press("End")
+    page.keyboard.type(" jks?")
+    expect(box).to_have_value(f'test="{tag}" jks?')
+    expect(box).to_be_focused()
+    assert "/silences/new/" not in page.url
+    assert b.unexpected_errors() == []

@@ -10,6 +10,7 @@ what is shown of the alert, so an entry is never stale, and a sync that changes 
 thousands re-renders only that one. Entries of alerts that are gone age out under the budget.
 """
 
+from django.conf import settings
 from django.template.loader import get_template
 
 from alertui.alerts import row_context
@@ -25,6 +26,7 @@ def alert_html(
     key_labels: tuple[str, ...],
     silences: tuple = (),
     inhibitors: tuple = (),
+    expressions: tuple = (),
 ) -> str:
     cache_key = (
         alert.fingerprint,
@@ -32,6 +34,9 @@ def alert_html(
         can_silence,
         key_labels,
         row_context.cache_key(silences, inhibitors),
+        expressions,
+        tuple(settings.ALERTS_LABEL_COLORS),
+        bool(settings.PROMETHEUS_URLS),
     )
     html = _cache.get(cache_key)
     if html is None:
@@ -42,6 +47,8 @@ def alert_html(
                 "key_labels": key_labels,
                 "silences": silences,
                 "inhibitors": inhibitors,
+                "expressions": expressions,
+                "reads_prometheus": bool(settings.PROMETHEUS_URLS),
             }
         )
         _cache.put(cache_key, html)

@@ -17,6 +17,7 @@ from functools import cached_property
 from alertui.alerts import ranking, sources
 from alertui.alerts.models import Alert, SourceStatus
 from alertui.caches import BoundedCache, approx_size
+from alertui.integrations import values
 from alertui.matchers import Matcher, matches_all
 
 STATES = ("active", "silenced", "inhibited")
@@ -34,6 +35,7 @@ class AlertView:
     inhibited_by: tuple
     starts_at: datetime | None
     generator_url: str
+    receivers: tuple
     text: str  # lower-cased labels and annotations, for free-text search
     key: int  # changes whenever anything shown of the alert changes: its rendering's cache key
 
@@ -44,6 +46,20 @@ class AlertView:
     @property
     def description(self) -> str:
         return self.annotations.get("description", "")
+
+    @property
+    def headline(self) -> str:
+        """The one-line text of the row: the summary, else the description."""
+        return self.summary or self.description
+
+    @property
+    def runbook_url(self) -> str:
+        """The runbook link, only when it is an http(s) URL (annotations are anyone's text)."""
+        for name in ("runbook_url", "runbook"):
+            url = values.http_url(self.annotations.get(name))
+            if url:
+                return url
+        return ""
 
 
 @dataclass
@@ -149,6 +165,7 @@ def _view(alert: Alert) -> AlertView:
         tuple(alert.inhibited_by),
         alert.starts_at,
         alert.generator_url,
+        tuple(alert.receivers or ()),
     )
     return AlertView(
         fingerprint=alert.fingerprint,
@@ -161,6 +178,7 @@ def _view(alert: Alert) -> AlertView:
         inhibited_by=tuple(alert.inhibited_by),
         starts_at=alert.starts_at,
         generator_url=alert.generator_url,
+        receivers=tuple(str(r) for r in alert.receivers or ()),
         text=" ".join(words).lower(),
         key=hash(shown),
     )

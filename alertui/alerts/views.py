@@ -11,6 +11,7 @@ from alertui.accounts.roles import can_silence
 from alertui.alerts import ranking, row_context, snapshot, sources
 from alertui.alerts.models import AlertHistory
 from alertui.matchers import LABEL_NAME, MatcherError, parse_filter
+from alertui.rules import store as rule_store
 
 GROUPS_PER_PAGE = 25
 # A group of more alerts than this is collapsed to its header (and its active criticals)
@@ -116,6 +117,7 @@ def alert_list(request):
     # Who muted the alerts shown, and until when: read per request (silences change without
     # the alert snapshot changing), so the cached HTML is keyed by it too.
     silence_info = row_context.silences_for(a for g in page for a in g.visible)
+    rules = rule_store.RuleLookup()
     # Every open tab polling the same view gets the same HTML, rendered once per snapshot.
     generation = snapshot.generation_of(everything)
     key = (
@@ -126,6 +128,7 @@ def alert_list(request):
         tuple(query["errors"]),
         note,
         tuple(sorted(silence_info.items())),
+        rules.version,
     )
     results = _rendered_pages.get(key) if generation is not None else None
     if results is None:
@@ -136,6 +139,7 @@ def alert_list(request):
                 **_results_context(query, params, page, shown, groups),
                 "silence_info": silence_info,
                 "everything": everything,
+                "rules": rules,
             },
         )
         if generation is not None:

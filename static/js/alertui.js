@@ -41,9 +41,21 @@
     });
   }
 
+  // "16:05:58" today, "2026-11-29 16:05" another day: the start next to "for 42s".
+  function compactTime(when) {
+    const full = formatTime(when), today = formatTime(new Date());
+    return full.slice(0, 10) === today.slice(0, 10) ? full.slice(11, 19) : full.slice(0, 16);
+  }
+
   function localizeTimes(root) {
     updateSince(root);
-    root.querySelectorAll("time[datetime]:not([data-relative]):not([data-since]):not([data-until])").forEach(function (el) {
+    root.querySelectorAll("time[data-compact]").forEach(function (el) {
+      const when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      el.title = formatTime(when);
+      el.textContent = compactTime(when);
+    });
+    root.querySelectorAll("time[datetime]:not([data-relative]):not([data-since]):not([data-until]):not([data-compact])").forEach(function (el) {
       const when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
       if (!el.title) el.title = el.textContent.trim();
