@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "alertui.silences",
     "alertui.audit",
     "alertui.targets",
+    "alertui.rules",
     "alertui.api",
     "alertui.notices",
 ]
@@ -253,6 +254,9 @@ ALERTS_REFRESH_SECONDS = env_int("ALERTS_REFRESH_SECONDS", 10, minimum=2)
 # Memory each web process may keep for the alerts page's caches (rendered pages, alert HTML,
 # filtered views, compiled filter regexes), in MiB; entries beyond it are evicted, oldest first.
 ALERTS_CACHE_MB = env_int("ALERTS_CACHE_MB", 32, minimum=1)
+# Labels whose values get a colour of their own on the alerts page (the same value, the same
+# colour, on every page and for everyone), so one cluster or namespace stands out at a glance.
+ALERTS_LABEL_COLORS = env_list("ALERTS_LABEL_COLORS", "cluster,namespace,job")
 
 # Optional bearer token Prometheus must send to scrape /metrics (empty: open, as usual inside
 # a cluster).
