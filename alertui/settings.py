@@ -12,6 +12,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from alertui.clusters import check_name as check_cluster_name
+from alertui.clusters import load as load_clusters
 from alertui.env import (
     env_bool,
     env_connections,
@@ -232,11 +234,26 @@ CONTENT_SECURITY_POLICY = {
 # --- Sources ------------------------------------------------------------------------------
 # Each URL with its credentials and TLS options (alertui.env.env_connections); the URLs
 # themselves never carry credentials, as pages, /metrics and audited errors show them.
-ALERTMANAGER_CONNECTIONS = env_connections("ALERTMANAGER", "http://127.0.0.1:9093")
+# Several clusters come from a YAML file (alertui/clusters.py); without one, ALERTMANAGER_URL
+# and PROMETHEUS_URL are one cluster named CLUSTER_NAME. Rows made before there were clusters
+# belong to CLUSTER_NAME after `migrate`.
+CLUSTER_NAME = check_cluster_name(env_str("CLUSTER_NAME", "default"), "CLUSTER_NAME")
+CLUSTERS_FILE = env_str("CLUSTERS_FILE")
+CLUSTERS = load_clusters(CLUSTERS_FILE) if CLUSTERS_FILE else []
+if CLUSTERS:
+    for _prefix in ("ALERTMANAGER", "PROMETHEUS"):
+        if env_str(f"{_prefix}_URL"):
+            raise ImproperlyConfigured(
+                f"CLUSTERS_FILE and {_prefix}_URL: give the servers in the file, not both"
+            )
+    ALERTMANAGER_CONNECTIONS = dict(CLUSTERS[0].alertmanagers)
+    PROMETHEUS_CONNECTIONS = dict(CLUSTERS[0].prometheus)
+else:
+    ALERTMANAGER_CONNECTIONS = env_connections("ALERTMANAGER", "http://127.0.0.1:9093")
+    PROMETHEUS_CONNECTIONS = env_connections("PROMETHEUS", "http://127.0.0.1:9090")
 ALERTMANAGER_URLS = list(ALERTMANAGER_CONNECTIONS)
 if not ALERTMANAGER_URLS:
     raise ImproperlyConfigured("ALERTMANAGER_URL must name at least one Alertmanager")
-PROMETHEUS_CONNECTIONS = env_connections("PROMETHEUS", "http://127.0.0.1:9090")
 PROMETHEUS_URLS = list(PROMETHEUS_CONNECTIONS)
 # Seconds one call to one server may take, all of it: connecting, sending, reading the answer.
 ALERTMANAGER_TIMEOUT = env_int("ALERTMANAGER_TIMEOUT", 10, minimum=1)
