@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "alertui.rules",
     "alertui.api",
     "alertui.notices",
+    "alertui.maintenance",
 ]
 
 MIDDLEWARE = [
@@ -359,7 +360,15 @@ SYNC_TARGETS_INTERVAL = env_duration_seconds("SYNC_TARGETS_INTERVAL", "30s")
 PRUNE_INTERVAL = env_duration_seconds("PRUNE_INTERVAL", "1h")
 # How long alert and target history is kept. The silence audit history is never pruned.
 HISTORY_RETENTION = env_duration_seconds("HISTORY_RETENTION", "90d")
+# Maintenance windows: how far ahead their silences are made, and how often the job looks.
+MAINTENANCE_HORIZON = env_duration_seconds("MAINTENANCE_HORIZON", "24h")
+MAINTENANCE_INTERVAL = env_duration_seconds("MAINTENANCE_INTERVAL", "1m")
 CELERY_BEAT_SCHEDULE = {
+    "materialize-maintenance-windows": {
+        "task": "alertui.maintenance.tasks.materialize_windows",
+        "schedule": MAINTENANCE_INTERVAL,
+        "options": {"expires": max(1, MAINTENANCE_INTERVAL - 1)},
+    },
     "sync-silences": {
         "task": "alertui.silences.tasks.sync_silences",
         "schedule": SYNC_SILENCES_INTERVAL,
