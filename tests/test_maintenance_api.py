@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alertui.maintenance.models import Window, WindowChange
+from tests.api_client import token_client
 from tests.maintenance_helpers import silences_of
-from tests.test_api import token_client
 
 pytestmark = pytest.mark.django_db
 

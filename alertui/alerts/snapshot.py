@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from alertui.alerts import sources
+from alertui.alerts import ranking, sources
 from alertui.alerts.models import Alert, SourceStatus
 from alertui.caches import BoundedCache, approx_size
+from alertui.integrations import values
 from alertui.matchers import Matcher, matches_all
 
 STATES = ("active", "silenced", "inhibited")
-SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3, "none": 5}
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class AlertView:
     inhibited_by: tuple
     starts_at: datetime | None
     generator_url: str
+    receivers: tuple
     text: str  # lower-cased labels and annotations, for free-text search
     key: int  # changes whenever anything shown of the alert changes: its rendering's cache key
 
@@ -45,6 +46,20 @@ class AlertView:
     @property
     def description(self) -> str:
         return self.annotations.get("description", "")
+
+    @property
+    def headline(self) -> str:
+        """The one-line text of the row: the summary, else the description."""
+        return self.summary or self.description
+
+    @property
+    def runbook_url(self) -> str:
+        """The runbook link, only when it is an http(s) URL (annotations are anyone's text)."""
+        for name in ("runbook_url", "runbook"):
+            url = values.http_url(self.annotations.get(name))
+            if url:
+                return url
+        return ""
 
 
 @dataclass
@@ -70,7 +85,7 @@ class AlertGroup:
     @property
     def severities(self) -> list[tuple[str, int]]:
         counts = Counter(a.severity or "none" for a in self.alerts)
-        return sorted(counts.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0], 4), kv[0]))
+        return sorted(counts.items(), key=lambda kv: (ranking.severity_rank(kv[0]), kv[0]))
 
     @cached_property
     def common_labels(self) -> dict[str, str]:
@@ -84,10 +99,14 @@ class AlertGroup:
                 break
         return dict(sorted(common))
 
-    def rank(self):
-        worst = min((SEVERITY_ORDER.get(a.severity, 4) for a in self.alerts), default=9)
-        # Groups with something still notifying first, then the most severe, then the largest.
-        return (0 if self.states.get("active") else 1, worst, -len(self.alerts), self.key)
+    @property
+    def all_silenced(self) -> bool:
+        """Every alert of the group is muted by a silence: "Silence group" has nothing to do."""
+        return self.states.get("silenced", 0) == len(self.alerts)
+
+    @cached_property
+    def active_critical(self) -> int:
+        return sum(1 for a in self.alerts if a.state == "active" and a.severity == "critical")
 
 
 _lock = threading.Lock()
@@ -146,6 +165,7 @@ def _view(alert: Alert) -> AlertView:
         tuple(alert.inhibited_by),
         alert.starts_at,
         alert.generator_url,
+        tuple(alert.receivers or ()),
     )
     return AlertView(
         fingerprint=alert.fingerprint,
@@ -158,6 +178,7 @@ def _view(alert: Alert) -> AlertView:
         inhibited_by=tuple(alert.inhibited_by),
         starts_at=alert.starts_at,
         generator_url=alert.generator_url,
+        receivers=tuple(str(r) for r in alert.receivers or ()),
         text=" ".join(words).lower(),
         key=hash(shown),
     )
@@ -225,6 +246,21 @@ def grouped_view(
     return everything, found[0], found[1]
 
 
+_index: tuple[int | None, dict] = (None, {})
+
+
+def by_fingerprint(everything: list[AlertView]) -> dict[str, AlertView]:
+    """The snapshot's alerts by fingerprint (one index, of the current snapshot only)."""
+    global _index
+    generation = generation_of(everything)
+    cached_generation, index = _index
+    if generation is None or generation != cached_generation:
+        index = {a.fingerprint: a for a in everything}
+        if generation is not None:
+            _index = (generation, index)
+    return index
+
+
 def select(
     alerts: list[AlertView], matchers: list[Matcher], words: list[str], states: set[str]
 ) -> list[AlertView]:
@@ -243,7 +279,9 @@ def group(alerts: list[AlertView], label: str) -> list[AlertGroup]:
         if value not in groups:
             groups[value] = AlertGroup(label, value)
         groups[value].alerts.append(alert)
-    return sorted(groups.values(), key=AlertGroup.rank)
+    for found in groups.values():
+        found.alerts.sort(key=ranking.alert_order)
+    return sorted(groups.values(), key=ranking.group_rank)
 
 
 def overview(everything: list[AlertView]) -> tuple[Counter, list[str]]:

@@ -1,17 +1,20 @@
-"""Where a window's silences go. Today alertui has one Alertmanager cluster; several clusters
-(issue #10) plug in here: the names a window may list and one client per name."""
+"""Where a window's silences go: the names a window may list and one client per name.
 
-from django.conf import settings
+The silence services (alertui/silences/services.py) write to the default cluster only so far;
+until they take a cluster, a window may list only that one. When they do, `configured_names`
+becomes every configured cluster and the job passes each name through (one
+Materialization row per cluster is already the unit of work)."""
 
 from alertui import clients
+from alertui import clusters as configured_clusters
 from alertui.integrations.alertmanager import AlertmanagerClient
 
 
 def configured_names() -> list[str]:
-    return [getattr(settings, "CLUSTER_NAME", "default")]
+    return [configured_clusters.default_name()]
 
 
 def alertmanager_for(cluster: str) -> AlertmanagerClient:
     if cluster not in configured_names():
-        raise LookupError(f"no cluster named {cluster!r} is configured")
-    return clients.alertmanager_client()
+        raise LookupError(f"no cluster named {cluster!r} takes maintenance silences")
+    return clients.alertmanager_client(cluster=cluster)

@@ -17,6 +17,7 @@ from alertui.alerts import sources
 from alertui.clients import prometheus_client
 from alertui.integrations.prometheus import PrometheusError
 from alertui.locks import exclusive
+from alertui.rules import store as rule_store
 from alertui.targets.models import FailingTarget, RuleFailure, ScrapePool, TargetHistory
 
 
@@ -37,6 +38,7 @@ def sync_targets() -> TargetSyncResult:
         for url in settings.PROMETHEUS_URLS:
             _sync_source(url, result)
         _forget_removed_sources(settings.PROMETHEUS_URLS)
+        rule_store.forget_sources_except(settings.PROMETHEUS_URLS)
         return result
 
 
@@ -121,6 +123,7 @@ def _sync_source(url: str, result: TargetSyncResult) -> None:
             for r in rules
             if r.health == "err"
         )
+    rule_store.replace_rules(url, rules)  # what the alerts page shows as an alert's expression
     result.failing += len(failing)
     run.success(changed=True)
 
