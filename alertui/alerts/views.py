@@ -135,7 +135,7 @@ def alert_list(request):
         page.number,
         tuple(query["errors"]),
         note,
-        tuple(sorted(silence_info.items())),
+        hash(tuple(sorted(silence_info.items()))),
         rules.version,
     )
     # A reserved filter's answer changes with the clock or the silences: never reused.
