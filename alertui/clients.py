@@ -1,8 +1,9 @@
-"""The Alertmanager and Prometheus clients as settings configure them, and how long their calls
-can take (which the Redis locks around them must outlast)."""
+"""The Alertmanager and Prometheus clients of each cluster (alertui.clusters), and how long
+their calls can take (which the Redis locks around them must outlast)."""
 
 from django.conf import settings
 
+from alertui import clusters
 from alertui.integrations.alertmanager import AlertmanagerClient
 from alertui.integrations.prometheus import PrometheusClient
 
@@ -14,45 +15,48 @@ CALLS_PER_CHANGE = 5
 CALLS_PER_PROMETHEUS_SYNC = 3
 
 
-def alertmanager_client(urls: list[str] | None = None) -> AlertmanagerClient:
-    """The configured Alertmanager peers, or those of `urls`."""
-    urls = settings.ALERTMANAGER_URLS if urls is None else urls
+def alertmanager_client(
+    urls: list[str] | None = None, cluster: str | None = None
+) -> AlertmanagerClient:
+    """The Alertmanager peers of `cluster` (the default one when not given), or those of
+    `urls` among them."""
+    peers = _cluster(cluster).alertmanagers
+    chosen = list(peers) if urls is None else urls
     return AlertmanagerClient(
-        [_connection(url, settings.ALERTMANAGER_CONNECTIONS) for url in urls],
+        [peers.get(url) or url for url in chosen],
         timeout=settings.ALERTMANAGER_TIMEOUT,
         max_response_bytes=settings.ALERTMANAGER_MAX_RESPONSE_MB * MB,
     )
 
 
-def prometheus_client(url: str) -> PrometheusClient:
+def prometheus_client(url: str, cluster: str | None = None) -> PrometheusClient:
     return PrometheusClient(
-        _connection(url, settings.PROMETHEUS_CONNECTIONS),
+        _cluster(cluster).prometheus.get(url) or url,
         timeout=settings.PROMETHEUS_TIMEOUT,
         max_response_bytes=settings.PROMETHEUS_MAX_RESPONSE_MB * MB,
     )
 
 
-def _connection(url: str, configured: dict):
-    # A URL put in settings without its connection (tests point settings at their own servers)
-    # is reached without credentials.
-    return configured.get(url) or url
+def _cluster(name: str | None) -> clusters.Cluster:
+    return clusters.get(name) if name else clusters.configured()[0]
 
 
-def alertmanager_call_bound() -> float:
+def alertmanager_call_bound(cluster: str | None = None) -> float:
     """The longest one Alertmanager client call can take: every peer tried to its deadline."""
-    return settings.ALERTMANAGER_TIMEOUT * max(1, len(settings.ALERTMANAGER_URLS))
+    peers = len(_cluster(cluster).alertmanagers)
+    return settings.ALERTMANAGER_TIMEOUT * max(1, peers)
 
 
-def change_bound() -> float:
+def change_bound(cluster: str | None = None) -> float:
     """The longest the Alertmanager calls of one silence change can take."""
-    return CALLS_PER_CHANGE * alertmanager_call_bound()
+    return CALLS_PER_CHANGE * alertmanager_call_bound(cluster)
 
 
-def sync_bound() -> float:
-    """The longest the calls of any one sync run can take: the alerts of every peer, the
-    silences (with failover), or each Prometheus's targets, pools and rules."""
+def sync_bound(cluster: str | None = None) -> float:
+    """The longest the calls of any one sync run of a cluster can take: the alerts of every
+    peer, the silences (with failover), or each Prometheus's targets, pools and rules."""
     prometheus = CALLS_PER_PROMETHEUS_SYNC * settings.PROMETHEUS_TIMEOUT
     return max(
-        alertmanager_call_bound(),
-        prometheus * len(settings.PROMETHEUS_URLS),
+        alertmanager_call_bound(cluster),
+        prometheus * len(_cluster(cluster).prometheus),
     )

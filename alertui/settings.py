@@ -12,6 +12,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from alertui.clusters import check_name as check_cluster_name
+from alertui.clusters import load as load_clusters
 from alertui.env import (
     env_bool,
     env_connections,
@@ -21,6 +23,7 @@ from alertui.env import (
     env_networks,
     env_str,
     env_urls,
+    refuse_credentials,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +59,7 @@ INSTALLED_APPS = [
     "alertui.rules",
     "alertui.api",
     "alertui.notices",
+    "alertui.maintenance",
 ]
 
 MIDDLEWARE = [
@@ -202,8 +206,9 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 # Addresses or networks of the ingress or load balancers in front of alertui: from these peers
-# the client address for the audit and the login lockout is read from X-Forwarded-For.
-FORWARDED_PROXIES = env_networks("FORWARDED_PROXIES")
+# the client address for the audit and the login lockout is read from X-Forwarded-For. `unix`
+# stands for the peer of a Unix socket, which has no address (a proxy on the same machine).
+FORWARDED_PROXIES = env_networks("FORWARDED_PROXIES", unix_socket=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
@@ -230,11 +235,26 @@ CONTENT_SECURITY_POLICY = {
 # --- Sources ------------------------------------------------------------------------------
 # Each URL with its credentials and TLS options (alertui.env.env_connections); the URLs
 # themselves never carry credentials, as pages, /metrics and audited errors show them.
-ALERTMANAGER_CONNECTIONS = env_connections("ALERTMANAGER", "http://127.0.0.1:9093")
+# Several clusters come from a YAML file (alertui/clusters.py); without one, ALERTMANAGER_URL
+# and PROMETHEUS_URL are one cluster named CLUSTER_NAME. Rows made before there were clusters
+# belong to CLUSTER_NAME after `migrate`.
+CLUSTER_NAME = check_cluster_name(env_str("CLUSTER_NAME", "default"), "CLUSTER_NAME")
+CLUSTERS_FILE = env_str("CLUSTERS_FILE")
+CLUSTERS = load_clusters(CLUSTERS_FILE) if CLUSTERS_FILE else []
+if CLUSTERS:
+    for _prefix in ("ALERTMANAGER", "PROMETHEUS"):
+        if env_str(f"{_prefix}_URL"):
+            raise ImproperlyConfigured(
+                f"CLUSTERS_FILE and {_prefix}_URL: give the servers in the file, not both"
+            )
+    ALERTMANAGER_CONNECTIONS = dict(CLUSTERS[0].alertmanagers)
+    PROMETHEUS_CONNECTIONS = dict(CLUSTERS[0].prometheus)
+else:
+    ALERTMANAGER_CONNECTIONS = env_connections("ALERTMANAGER", "http://127.0.0.1:9093")
+    PROMETHEUS_CONNECTIONS = env_connections("PROMETHEUS", "http://127.0.0.1:9090")
 ALERTMANAGER_URLS = list(ALERTMANAGER_CONNECTIONS)
 if not ALERTMANAGER_URLS:
     raise ImproperlyConfigured("ALERTMANAGER_URL must name at least one Alertmanager")
-PROMETHEUS_CONNECTIONS = env_connections("PROMETHEUS", "http://127.0.0.1:9090")
 PROMETHEUS_URLS = list(PROMETHEUS_CONNECTIONS)
 # Seconds one call to one server may take, all of it: connecting, sending, reading the answer.
 ALERTMANAGER_TIMEOUT = env_int("ALERTMANAGER_TIMEOUT", 10, minimum=1)
@@ -243,10 +263,10 @@ PROMETHEUS_TIMEOUT = env_int("PROMETHEUS_TIMEOUT", 10, minimum=1)
 ALERTMANAGER_MAX_RESPONSE_MB = env_int("ALERTMANAGER_MAX_RESPONSE_MB", 100, minimum=1)
 PROMETHEUS_MAX_RESPONSE_MB = env_int("PROMETHEUS_MAX_RESPONSE_MB", 100, minimum=1)
 # Where the "Alertmanager" link in the page header points; the first peer by default.
-ALERTMANAGER_EXTERNAL_URL = env_str("ALERTMANAGER_EXTERNAL_URL", ALERTMANAGER_URLS[0])
-if "@" in ALERTMANAGER_EXTERNAL_URL.partition("://")[2].partition("/")[0]:
-    # Every user sees the link; credentials in it cannot become basic auth of a browser.
-    raise ImproperlyConfigured("ALERTMANAGER_EXTERNAL_URL must not carry credentials")
+# Every user sees the link; credentials in it cannot become basic auth of a browser.
+ALERTMANAGER_EXTERNAL_URL = refuse_credentials(
+    "ALERTMANAGER_EXTERNAL_URL", env_str("ALERTMANAGER_EXTERNAL_URL", ALERTMANAGER_URLS[0])
+)
 
 ALERTS_REFRESH_SECONDS = env_int("ALERTS_REFRESH_SECONDS", 10, minimum=2)
 # Memory each web process may keep for the alerts page's caches (rendered pages, alert HTML,
@@ -307,6 +327,8 @@ API_TOKEN_MAX_AGE = env_duration_seconds("API_TOKEN_MAX_AGE", "365d")
 
 # --- Notices (Slack and webhooks) ------------------------------------------------------------
 # Where links in notices point: the address people open alertui at.
+# In every notice: checked for credentials before anything else reads it.
+refuse_credentials("SITE_URL", env_str("SITE_URL"))
 SITE_URL = env_urls("SITE_URL", "http://localhost:8000")[0]
 NOTIFY_SLACK_WEBHOOK_URL = next(iter(env_urls("NOTIFY_SLACK_WEBHOOK_URL")), "")
 NOTIFY_WEBHOOK_URLS = env_urls("NOTIFY_WEBHOOK_URLS")
@@ -338,7 +360,15 @@ SYNC_TARGETS_INTERVAL = env_duration_seconds("SYNC_TARGETS_INTERVAL", "30s")
 PRUNE_INTERVAL = env_duration_seconds("PRUNE_INTERVAL", "1h")
 # How long alert and target history is kept. The silence audit history is never pruned.
 HISTORY_RETENTION = env_duration_seconds("HISTORY_RETENTION", "90d")
+# Maintenance windows: how far ahead their silences are made, and how often the job looks.
+MAINTENANCE_HORIZON = env_duration_seconds("MAINTENANCE_HORIZON", "24h")
+MAINTENANCE_INTERVAL = env_duration_seconds("MAINTENANCE_INTERVAL", "1m")
 CELERY_BEAT_SCHEDULE = {
+    "materialize-maintenance-windows": {
+        "task": "alertui.maintenance.tasks.materialize_windows",
+        "schedule": MAINTENANCE_INTERVAL,
+        "options": {"expires": max(1, MAINTENANCE_INTERVAL - 1)},
+    },
     "sync-silences": {
         "task": "alertui.silences.tasks.sync_silences",
         "schedule": SYNC_SILENCES_INTERVAL,
@@ -371,9 +401,16 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The DEBUG error page lists the settings: hide the URLs that carry secrets too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "alertui.error_reports.SecretsFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # urllib3 writes whole request URLs into its DEBUG lines and some WARNINGs ("Failed to
+    # parse headers (url=...)"), and a webhook's URL is its secret (Slack's path is). alertui
+    # logs what failed in its own words, without URLs.
+    "loggers": {"urllib3": {"level": "ERROR"}},
 }

@@ -149,7 +149,7 @@ def _silences(world: World, user) -> None:
     services.expire_silence(actor, world.expired_id)
     fingerprint = world.alerts["Silenced"]
     sync_until(
-        lambda: world.silence_id in Alert.objects.get(pk=fingerprint).silenced_by,
+        lambda: world.silence_id in Alert.objects.get(fingerprint=fingerprint).silenced_by,
         "the alert Silenced silenced",
     )
 

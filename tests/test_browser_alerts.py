@@ -267,7 +267,7 @@ def test_silence_an_alert_from_its_details(
 
     fingerprint = three_alerts["HighErrorRate"]
     sync_until(
-        lambda: silence_id in Alert.objects.get(pk=fingerprint).silenced_by,
+        lambda: silence_id in Alert.objects.get(fingerprint=fingerprint).silenced_by,
         f"HighErrorRate silenced by {silence_id}",
     )
 

@@ -25,8 +25,8 @@ from alertui.matchers import Matcher
 from alertui.silences import services
 from alertui.silences.models import Silence
 from alertui.silences.recorder import Actor
+from tests.api_client import token_client
 from tests.servers import free_port, make_alert
-from tests.test_api import token_client
 from tests.test_browser_alerts import my_alerts, sync_until
 from tests.test_failures import messages_in
 

@@ -1,10 +1,15 @@
 from django.db import models
 
+from alertui.clusters import default_name
+
 
 class Alert(models.Model):
-    """The current alerts, as the last sync saw them (deduplicated by fingerprint across peers)."""
+    """The current alerts, as the last sync saw them: per cluster, deduplicated by fingerprint
+    across its peers (the same alert firing in two clusters is two rows)."""
 
-    fingerprint = models.CharField(max_length=64, primary_key=True)
+    # The Alertmanager cluster (alertui.clusters) this row is of.
+    cluster = models.CharField(max_length=63, default=default_name, db_index=True)
+    fingerprint = models.CharField(max_length=64)
     alertname = models.CharField(max_length=255, db_index=True, blank=True)
     severity = models.CharField(max_length=64, db_index=True, blank=True)
     is_silenced = models.BooleanField(default=False, db_index=True)
@@ -27,7 +32,10 @@ class Alert(models.Model):
     ends_at = models.DateTimeField(null=True)
 
     class Meta:
-        ordering = ["alertname", "fingerprint"]
+        ordering = ["alertname", "cluster", "fingerprint"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "fingerprint"], name="unique_alert")
+        ]
 
     def __str__(self):
         return self.alertname or self.fingerprint
@@ -36,6 +44,8 @@ class Alert(models.Model):
 class AlertHistory(models.Model):
     """One firing of an alert (same labels = same fingerprint): when it started and resolved."""
 
+    # The Alertmanager cluster (alertui.clusters) this row is of.
+    cluster = models.CharField(max_length=63, default=default_name, db_index=True)
     fingerprint = models.CharField(max_length=64)
     alertname = models.CharField(max_length=255, blank=True, db_index=True)
     labels = models.JSONField(default=dict)
@@ -44,7 +54,10 @@ class AlertHistory(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["fingerprint", "-started_at"])]
+        indexes = [
+            models.Index(fields=["fingerprint", "-started_at"]),
+            models.Index(fields=["cluster", "fingerprint", "resolved_at"]),
+        ]
         verbose_name_plural = "alert history"
 
     def __str__(self):

@@ -128,15 +128,20 @@ def _sync() -> AlertSyncResult:
         # The version this run will publish (syncs run one at a time, under the lock).
         status = SourceStatus.objects.filter(name=sources.ALERTMANAGER_ALERTS).first()
         next_version = (status.version if status else 0) + 1
-        existing = dict(Alert.objects.values_list("fingerprint", "digest"))
+        existing = {
+            fingerprint: (pk, digest)
+            for pk, fingerprint, digest in Alert.objects.values_list("pk", "fingerprint", "digest")
+        }
         new, changed = [], []
         for fingerprint, am in fetched.items():
             digest = _digest(am)
-            old = existing.get(fingerprint)
+            pk, old = existing.get(fingerprint, (None, None))
             if old is None:
                 new.append(_row(am, digest, next_version))
             elif old != digest:
-                changed.append(_row(am, digest, next_version))
+                row = _row(am, digest, next_version)
+                row.pk = pk
+                changed.append(row)
         gone = set(existing) - set(fetched)
         Alert.objects.bulk_create(new, batch_size=500)
         Alert.objects.bulk_update(changed, FIELDS, batch_size=500)

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from alertui.clusters import default_name
+
 
 class AppendOnlyError(Exception):
     pass
@@ -45,8 +47,14 @@ class AuditEvent(models.Model):
         BROWSER = "browser"
         SYNC = "sync"  # observed in Alertmanager: made by amtool, another UI, or time
         API = "api"
+        MAINTENANCE = "maintenance"  # made by a maintenance window's job for its owner
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The Alertmanager cluster (alertui.clusters) this row is of.
+    cluster = models.CharField(max_length=63, default=default_name, db_index=True)
+    # Links the rows of one action that changed several clusters (a silence made in each):
+    # the same random id on each; empty for a change of one cluster.
+    action_id = models.CharField(max_length=36, blank=True, db_index=True)
     action = models.CharField(max_length=16, choices=Action.choices, db_index=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCEEDED)
     error = models.TextField(blank=True)
@@ -82,6 +90,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["-at", "-id"], name="audit_newest_first"),
             models.Index(fields=["actor_name", "at"]),
             models.Index(fields=["action", "at"]),
+            models.Index(fields=["cluster", "at"]),
         ]
 
     def __str__(self):
@@ -104,6 +113,9 @@ class PendingChange(models.Model):
     """A silence change sent (or about to be sent) to Alertmanager, not yet in the audit."""
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The Alertmanager cluster (alertui.clusters) this row is of.
+    cluster = models.CharField(max_length=63, default=default_name, db_index=True)
+    action_id = models.CharField(max_length=36, blank=True)
     action = models.CharField(max_length=16, choices=AuditEvent.Action.choices)
     source = models.CharField(max_length=16, choices=AuditEvent.Source.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)

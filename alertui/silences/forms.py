@@ -206,7 +206,7 @@ def initial_for_new(params) -> tuple[dict, list[tuple[str, str, str]], list[str]
         # "Silence this alert": exactly its labels, read from the snapshot.
         from alertui.alerts.models import Alert
 
-        alert = Alert.objects.filter(pk=fingerprint[:64]).first()
+        alert = Alert.objects.filter(fingerprint=fingerprint[:64]).first()
         if alert is None:
             errors.append("That alert is no longer firing; add the matchers yourself.")
         else:

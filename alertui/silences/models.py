@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
+from alertui.clusters import default_name
 from alertui.matchers import Matcher, format_matchers
 
 
@@ -13,7 +14,10 @@ class Silence(models.Model):
     stays here with `in_alertmanager=False`, so its history can still be read.
     """
 
+    # Alertmanager's id: a random UUID, unique across clusters too.
     id = models.CharField(max_length=64, primary_key=True)
+    # The Alertmanager cluster (alertui.clusters) this row is of.
+    cluster = models.CharField(max_length=63, default=default_name, db_index=True)
     matchers = models.JSONField(default=list)  # [[name, op, value], ...]
     matchers_text = models.TextField(blank=True)  # `a="b", c=~"d"`, for search and display
     starts_at = models.DateTimeField()

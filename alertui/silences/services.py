@@ -69,8 +69,11 @@ def alertmanager_client() -> AlertmanagerClient:
 # -- the operations ------------------------------------------------------------------------
 
 
-def create_silence(actor: Actor, values: SilenceValues, *, recreated_from: str = "") -> Silence:
-    """A new silence; `recreated_from` names the expired silence it was made from."""
+def create_silence(
+    actor: Actor, values: SilenceValues, *, recreated_from: str = "", note: str = ""
+) -> Silence:
+    """A new silence; `recreated_from` names the expired silence it was made from; `note`
+    goes to its audit row."""
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     action = Action.RECREATED if recreated_from else Action.CREATED
     if recreated_from:
@@ -82,7 +85,7 @@ def create_silence(actor: Actor, values: SilenceValues, *, recreated_from: str =
     intent = recorder.begin(actor, action, request, silence_id="", before=None)
     new_id = _send(intent, lambda: client.post_silence(request))
     created = _read_back(client, new_id, request)
-    return recorder.complete(intent, created, previous_id=recreated_from)
+    return recorder.complete(intent, created, previous_id=recreated_from, note=note)
 
 
 def _check_recreated_from(silence_id: str) -> None:

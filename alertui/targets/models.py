@@ -1,9 +1,13 @@
 from django.db import models
 
+from alertui.clusters import default_name
+
 
 class FailingTarget(models.Model):
     """A scrape target that is down (or never scraped), as the last sync saw it."""
 
+    # The cluster (alertui.clusters) whose Prometheus this row is of.
+    cluster = models.CharField(max_length=63, default=default_name, db_index=True)
     source = models.CharField(max_length=255)  # the Prometheus URL
     scrape_pool = models.CharField(max_length=255)
     scrape_url = models.TextField()
@@ -20,7 +24,8 @@ class FailingTarget(models.Model):
         ordering = ["source", "scrape_pool", "scrape_url"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "scrape_pool", "scrape_url"], name="unique_failing_target"
+                fields=["cluster", "source", "scrape_pool", "scrape_url"],
+                name="unique_failing_target_per_cluster",
             )
         ]
 
@@ -31,6 +36,8 @@ class FailingTarget(models.Model):
 class ScrapePool(models.Model):
     """A scrape job of one Prometheus, with how many of its targets are healthy."""
 
+    # The cluster (alertui.clusters) whose Prometheus this row is of.
+    cluster = models.CharField(max_length=63, default=default_name, db_index=True)
     source = models.CharField(max_length=255)
     name = models.CharField(max_length=255)
     up = models.PositiveIntegerField(default=0)
@@ -39,7 +46,9 @@ class ScrapePool(models.Model):
     class Meta:
         ordering = ["source", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "name"], name="unique_scrape_pool")
+            models.UniqueConstraint(
+                fields=["cluster", "source", "name"], name="unique_scrape_pool_per_cluster"
+            )
         ]
 
     def __str__(self):
@@ -53,6 +62,8 @@ class ScrapePool(models.Model):
 class TargetHistory(models.Model):
     """One outage of a target: when it went down and when it came back."""
 
+    # The cluster (alertui.clusters) whose Prometheus this row is of.
+    cluster = models.CharField(max_length=63, default=default_name, db_index=True)
     source = models.CharField(max_length=255)
     scrape_pool = models.CharField(max_length=255)
     scrape_url = models.TextField()
@@ -73,6 +84,8 @@ class TargetHistory(models.Model):
 class RuleFailure(models.Model):
     """A rule whose evaluation fails (health "err"), with Prometheus's error."""
 
+    # The cluster (alertui.clusters) whose Prometheus this row is of.
+    cluster = models.CharField(max_length=63, default=default_name, db_index=True)
     source = models.CharField(max_length=255)
     group = models.CharField(max_length=255)
     file = models.TextField(blank=True)
