@@ -89,7 +89,9 @@ def test_a_silence_alertui_has_not_read_yet_is_said_to_be_so(am, silencer_client
     fire(am, tag, ({"alertname": "Muted"}, None))
     muted = fingerprint(tag, "Muted")
     # As between Alertmanager muting the alert and the next silence sync: an id with no copy.
-    Alert.objects.filter(pk=muted).update(silenced_by=["0f0e0d0c-aaaa-bbbb-cccc-000000000001"])
+    Alert.objects.filter(fingerprint=muted).update(
+        silenced_by=["0f0e0d0c-aaaa-bbbb-cccc-000000000001"]
+    )
     from alertui.alerts import sources
 
     sources.record_success(sources.ALERTMANAGER_ALERTS, changed=True)
@@ -164,7 +166,7 @@ def test_an_inhibited_row_names_the_inhibiting_alert(
     assert (f"/alerts/{source}/history/", "inhibiting alert's history") in links(row(page, pod))
 
     # The inhibiting alert resolved meanwhile: the row says the alert is not in the picture.
-    Alert.objects.filter(pk=source).delete()
+    Alert.objects.filter(fingerprint=source).delete()
     from alertui.alerts import sources
 
     sources.record_success(sources.ALERTMANAGER_ALERTS, changed=True)
@@ -209,7 +211,7 @@ def test_the_row_gives_the_start_time_and_the_description_without_a_summary(
     [alert] = parse_alerts(page)
     summary = alert.html.split("</summary>")[0]
     assert '<span class="summary">Only a description here</span>' in summary
-    started = Alert.objects.get(pk=alert.fingerprint).starts_at
+    started = Alert.objects.get(fingerprint=alert.fingerprint).starts_at
     # Absolute, in UTC from the server; the browser shows it in the viewer's zone.
     assert (
         f'since <time data-compact datetime="{started.isoformat()}">'

@@ -75,9 +75,9 @@ def row_inhibitors(alert, everything: list) -> tuple[Inhibitor, ...]:
     return tuple(Inhibitor(str(fp), current.get(fp)) for fp in alert.inhibited_by[:SHOWN_PER_ROW])
 
 
-def cache_key(silences: tuple[SilenceInfo, ...], inhibitors: tuple[Inhibitor, ...]) -> tuple:
-    """What of these the row's HTML depends on."""
-    return (
-        silences,
-        tuple((i.fingerprint, i.alert.key if i.alert else None) for i in inhibitors),
+def cache_key(silences: tuple[SilenceInfo, ...], inhibitors: tuple[Inhibitor, ...]) -> int:
+    """What of these the row's HTML depends on, as a hash (as AlertView.key): a key holding
+    the comments themselves would grow the caches past what they count."""
+    return hash(
+        (silences, tuple((i.fingerprint, i.alert.key if i.alert else None) for i in inhibitors))
     )

@@ -229,12 +229,16 @@ def _updated(cached: list[AlertView], since: int, upto: int) -> list[AlertView] 
 
 
 def grouped_view(
-    matchers: list[Matcher], words: list[str], states: set[str], label: str
+    matchers: list[Matcher], words: list[str], states: set[str], label: str, keep=None
 ) -> tuple[list[AlertView], list[AlertView], list[AlertGroup]]:
     """(all current alerts, the selected ones, their groups), cached per snapshot version.
+    `keep`, a further test (a reserved filter), makes a view of its own, never cached.
 
     The alerts list is the snapshot's identity: `generation_of(everything)` names it."""
     everything = current_alerts()
+    if keep is not None:
+        shown = [a for a in select(everything, matchers, words, states) if keep(a)]
+        return everything, shown, group(shown, label)
     generation = generation_of(everything)
     key = (generation, tuple(map(str, matchers)), tuple(words), tuple(sorted(states)), label)
     found = _views.get(key) if generation is not None else None

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from alertui.accounts.roles import can_silence
-from alertui.alerts import ranking, row_context, snapshot, sources
+from alertui.alerts import ranking, reserved_filters, row_context, snapshot, sources
 from alertui.alerts.models import AlertHistory
 from alertui.matchers import LABEL_NAME, MatcherError, parse_filter
 from alertui.rules import store as rule_store
@@ -36,9 +36,10 @@ def _query(request) -> dict:
         states = list(DEFAULT_STATES)
     text = request.GET.get("q", "")[:1000]
     try:
-        matchers, words = parse_filter(text)
-    except MatcherError as e:
-        matchers, words = [], []
+        reserved, rest = reserved_filters.extract(text)
+        matchers, words = parse_filter(rest)
+    except (MatcherError, reserved_filters.FilterError) as e:
+        reserved, matchers, words = [], [], []
         errors.append(f"Filter: {e}")
         filter_broken = True
     else:
@@ -49,6 +50,7 @@ def _query(request) -> dict:
         "states": states,
         "matchers": matchers,
         "words": words,
+        "reserved": reserved,
         "errors": errors,
         "filter_broken": filter_broken,
         "expand": request.GET.getlist("expand")[:20],
@@ -96,7 +98,13 @@ _rendered_pages = snapshot.per_snapshot_cache("rendered pages", 0.4, _page_size)
 def alert_list(request):
     query = _query(request)
     everything, shown, groups = snapshot.grouped_view(
-        query["matchers"], query["words"], set(query["states"]), query["group_by"]
+        query["matchers"],
+        query["words"],
+        set(query["states"]),
+        query["group_by"],
+        keep=reserved_filters.keeper(query["reserved"], snapshot.current_alerts())
+        if query["reserved"]
+        else None,
     )
     if query["filter_broken"]:
         shown, groups = [], []  # an unreadable filter shows nothing rather than everything
@@ -127,10 +135,12 @@ def alert_list(request):
         page.number,
         tuple(query["errors"]),
         note,
-        tuple(sorted(silence_info.items())),
+        hash(tuple(sorted(silence_info.items()))),
         rules.version,
     )
-    results = _rendered_pages.get(key) if generation is not None else None
+    # A reserved filter's answer changes with the clock or the silences: never reused.
+    cacheable = generation is not None and not query["reserved"]
+    results = _rendered_pages.get(key) if cacheable else None
     if results is None:
         results = render_to_string(
             "alerts/list.html#results",
@@ -142,7 +152,7 @@ def alert_list(request):
                 "rules": rules,
             },
         )
-        if generation is not None:
+        if cacheable:
             _rendered_pages.put(key, results)
     if request.htmx and not request.htmx.boosted:
         counters = render_to_string("_nav_counts.html", {"oob": True}, request)
