@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 
 from alertui.audit.models import AuditEvent
 from alertui.integrations.alertmanager import AlertmanagerClient
@@ -219,3 +220,32 @@ def test_an_occurrence_over_before_alertmanager_came_back_is_recorded_as_missed(
     assert Materialization.objects.get(window=window).state == "missed"
     missed = WindowChange.objects.get(window=window, action="missed")
     assert "never silenced" in missed.note
+
+
+@pytest.mark.parametrize("lost", ["deactivated", "no longer a silencer"])
+def test_a_window_makes_no_silence_in_the_name_of_an_owner_who_may_no_longer(
+    am, silencer, tag, settings, lost
+):
+    settings.MAINTENANCE_HORIZON = 600
+    start = soon(3600)
+    window = make_window(silencer, tag, start)  # beyond the horizon: nothing made yet
+    if lost == "deactivated":
+        silencer.is_active = False
+        silencer.save()
+    else:
+        silencer.groups.clear()
+    silencer = type(silencer).objects.get(pk=silencer.pk)  # no cached permissions
+
+    materialize(now=start - timedelta(minutes=5))
+
+    assert silences_of(am, tag) == []
+    assert not AuditEvent.objects.filter(action="created").exists()
+    row = Materialization.objects.get(window=window)
+    assert "alice (the window's owner) can no longer make silences" in row.error
+
+    silencer.is_active = True
+    silencer.save()
+    silencer.groups.add(*Group.objects.filter(name="silencers"))
+    materialize(now=start - timedelta(minutes=4))
+    [made] = silences_of(am, tag)
+    assert made["createdBy"] == "alice"
