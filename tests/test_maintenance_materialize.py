@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 
 from alertui.audit.models import AuditEvent
 from alertui.integrations.alertmanager import AlertmanagerClient
@@ -249,3 +249,28 @@ def test_a_window_makes_no_silence_in_the_name_of_an_owner_who_may_no_longer(
     materialize(now=start - timedelta(minutes=4))
     [made] = silences_of(am, tag)
     assert made["createdBy"] == "alice"
+
+
+def test_a_silencer_who_edits_someone_elses_window_owns_it_and_its_silences(am, silencer, tag):
+    start = soon(3600)
+    window = make_window(silencer, tag, start)
+    [made] = silences_of(am, tag)
+    assert made["createdBy"] == "alice"
+    bob = User.objects.create_user("bob")
+    bob.groups.add(*Group.objects.filter(name="silencers"))
+
+    services.edit_window(Actor(bob), window, once_fields(tag, start, comment="bob's reason"))
+
+    # The silence now says what bob chose: the audit credits bob, not alice, for the edit.
+    [edit] = AuditEvent.objects.filter(action__in=["edited", "replaced"])
+    assert edit.actor == bob
+    assert edit.actor_name == f"maintenance window window {tag}, owner bob"
+    [now_held] = silences_of(am, tag)
+    assert now_held["comment"].startswith(f"bob's reason {tag}")
+    window.refresh_from_db()
+    assert window.owner == bob
+    change = WindowChange.objects.filter(window=window, action="edited").get()
+    assert (change.actor, change.note) == (
+        bob,
+        "Owner: alice \u2192 bob (who changed it owns it now).",
+    )
