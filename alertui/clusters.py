@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from alertui.integrations.connection import Connection, redact
+from alertui.integrations.connection import Connection, credentials_left_in, redact
 
 # Safe in a URL, a Redis key, a CSV cell and a quoted filter value (`@cluster="prod-eu"`).
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
@@ -159,9 +159,15 @@ def _cluster(entry: object, where: str) -> Cluster:
         raise ImproperlyConfigured(f"{where}: key alertmanagers: list at least one peer")
     prometheus = _servers(entry.get("prometheus"), f"{where}: key prometheus")
     link = entry.get("link") or next(iter(alertmanagers))
-    if not isinstance(link, str) or not re.match(r"https?://[^/@]+(/|$)", link):
+    if (
+        not isinstance(link, str)
+        or not re.match(r"https?://[^/@]+(/|$)", link)
+        # `https://user:pa/ss@host`: an unencoded password ends the host part early.
+        or credentials_left_in(link)
+    ):
+        shown = "" if isinstance(link, str) and credentials_left_in(link) else redact(str(link))
         raise ImproperlyConfigured(
-            f"{where}: key link: an http(s) URL without credentials, not {redact(str(link))!r}"
+            f"{where}: key link: an http(s) URL without credentials, not {shown or '(hidden)'!r}"
         )
     return Cluster(name, alertmanagers, prometheus, link.rstrip("/"))
 

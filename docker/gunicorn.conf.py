@@ -13,7 +13,7 @@ Environment (defaults in brackets):
                               proxy addresses trusted for X-Forwarded-Proto ("*" when only the
                               ingress or proxy can reach the container). Django itself trusts
                               that header only with BEHIND_TLS_PROXY=true.
-  GUNICORN_ACCESS_LOG [-]     "-" for stdout, "" for none
+  GUNICORN_ACCESS_LOG [-]     "-" for stdout, "" for none; paths without their query string
 """
 
 import os
@@ -50,5 +50,9 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 control_socket_disable = True
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# gunicorn's default format logs the whole request line, query string included, and calendar
+# feed addresses carry their token there (?token=...): log the path alone (%(U)s), and no
+# referrer, which can be such an address too.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -142,6 +142,16 @@ def test_without_a_file_the_environment_is_one_cluster_named_by_cluster_name():
             "  link: https://u:pw@am.example.com",
             "cluster 'prod': key link: an http(s) URL without credentials, not 'https://***@",
         ),
+        (
+            # An unencoded / in a password ends the host part early: the rest would be shown.
+            "clusters:\n- name: prod\n  alertmanagers: [http://a:9093]\n"
+            "  link: https://u:p/w@am.example.com",
+            "cluster 'prod': key link: an http(s) URL without credentials, not '(hidden)'",
+        ),
+        (
+            "clusters:\n- name: prod\n  alertmanagers: [http://to/kpw@a:9093]",
+            "cluster 'prod': key alertmanagers[0]: a URL carries credentials that end its host",
+        ),
     ],
 )
 def test_a_bad_file_stops_the_start_naming_the_cluster_and_the_key(tmp_path, text, says):

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group, User
 
 from alertui.audit.models import AuditEvent
 from alertui.integrations.alertmanager import AlertmanagerClient
@@ -266,18 +267,6 @@ def test_an_unclear_answer_leaves_the_claim_until_the_silence_is_found_or_made(
     assert created.actor_name == f"maintenance window window {tag}, owner alice"
     assert not PendingChange.objects.exists()
 
-    # The silences sync settles the unclear request's intent: one created row for the silence.
-    from alertui.audit.models import PendingChange
-    from alertui.silences.intents import grace
-    from alertui.silences.sync import sync_silences
-
-    PendingChange.objects.update(created_at=timezone.now() - grace() - timedelta(seconds=1))
-    assert sync_silences().error == ""
-    [created] = AuditEvent.objects.filter(silence_id=silence["id"], action="created")
-    assert created.outcome == "succeeded"
-    assert created.actor_name == f"maintenance window window {tag}, owner alice"
-    assert not PendingChange.objects.exists()
-
 
 def test_moving_an_occurrence_moves_its_silence_and_out_of_the_horizon_and_back(am, silencer, tag):
     from django.utils import timezone
@@ -330,3 +319,57 @@ def test_the_command_runs_the_job_once(am, silencer, tag, settings):
     call_command("materialize_maintenance", stdout=out)
     assert out.getvalue().startswith("1 silence(s) made, 0 to retry")
     assert len(silences_of(am, tag)) == 1
+
+
+@pytest.mark.parametrize("lost", ["deactivated", "no longer a silencer"])
+def test_a_window_makes_no_silence_in_the_name_of_an_owner_who_may_no_longer(
+    am, silencer, tag, settings, lost
+):
+    settings.MAINTENANCE_HORIZON = 600
+    start = soon(3600)
+    window = make_window(silencer, tag, start)  # beyond the horizon: nothing made yet
+    if lost == "deactivated":
+        silencer.is_active = False
+        silencer.save()
+    else:
+        silencer.groups.clear()
+    silencer = type(silencer).objects.get(pk=silencer.pk)  # no cached permissions
+
+    materialize(now=start - timedelta(minutes=5))
+
+    assert silences_of(am, tag) == []
+    assert not AuditEvent.objects.filter(action="created").exists()
+    row = Materialization.objects.get(window=window)
+    assert "alice (the window's owner) can no longer make silences" in row.error
+
+    silencer.is_active = True
+    silencer.save()
+    silencer.groups.add(*Group.objects.filter(name="silencers"))
+    materialize(now=start - timedelta(minutes=4))
+    [made] = silences_of(am, tag)
+    assert made["createdBy"] == "alice"
+
+
+def test_a_silencer_who_edits_someone_elses_window_owns_it_and_its_silences(am, silencer, tag):
+    start = soon(3600)
+    window = make_window(silencer, tag, start)
+    [made] = silences_of(am, tag)
+    assert made["createdBy"] == "alice"
+    bob = User.objects.create_user("bob")
+    bob.groups.add(*Group.objects.filter(name="silencers"))
+
+    services.edit_window(Actor(bob), window, once_fields(tag, start, comment="bob's reason"))
+
+    # The silence now says what bob chose: the audit credits bob, not alice, for the edit.
+    [edit] = AuditEvent.objects.filter(action__in=["edited", "replaced"])
+    assert edit.actor == bob
+    assert edit.actor_name == f"maintenance window window {tag}, owner bob"
+    [now_held] = silences_of(am, tag)
+    assert now_held["comment"].startswith(f"bob's reason {tag}")
+    window.refresh_from_db()
+    assert window.owner == bob
+    change = WindowChange.objects.filter(window=window, action="edited").get()
+    assert (change.actor, change.note) == (
+        bob,
+        "Owner: alice \u2192 bob (who changed it owns it now).",
+    )

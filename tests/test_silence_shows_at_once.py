@@ -85,7 +85,7 @@ def utc_end(silence_id: str) -> str:
 
 
 def muted_by(fingerprint: str) -> list[str]:
-    return Alert.objects.get(pk=fingerprint).silenced_by
+    return Alert.objects.get(fingerprint=fingerprint).silenced_by
 
 
 def shown(fingerprint: str) -> snapshot.AlertView:
@@ -111,7 +111,7 @@ def alert_count_on_silence_list(client, silence_id: str) -> int:
 def synced_again(fingerprints) -> None:
     """Sync until the sync has rewritten every one of these rows with Alertmanager's view."""
     sync_until(
-        lambda: all(Alert.objects.get(pk=f).digest for f in fingerprints),
+        lambda: all(Alert.objects.get(fingerprint=f).digest for f in fingerprints),
         "the changed rows rewritten by a sync",
     )
 
@@ -144,7 +144,7 @@ def test_the_next_sync_agrees_with_what_was_applied(silencer_client, alerts, tag
     synced_again([disk_b, disk_c])
 
     for fingerprint in (disk_b, disk_c):
-        row = Alert.objects.get(pk=fingerprint)
+        row = Alert.objects.get(fingerprint=fingerprint)
         assert (row.silenced_by, row.is_silenced, row.state) == ([silence_id], True, "suppressed")
         assert shown(fingerprint).state == "silenced"
     assert counters(silencer_client) == firing

@@ -36,6 +36,8 @@ class Connection:
     tls: TLS = TLS()
 
     def __post_init__(self):
+        if credentials_left_in(self.url):
+            raise ValueError(UNENCODED_CREDENTIALS)
         parts = urlsplit(self.url)
         if parts.query or parts.fragment:
             # Nothing could be appended to such a base URL, and a token in its query would be

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from alertui.accounts.roles import can_silence
 from alertui.integrations.alertmanager import AlertmanagerError
 from alertui.locks import LockBusy, LockUnavailable, exclusive, serialized
 from alertui.maintenance import clusters
@@ -102,6 +103,17 @@ def materialize_occurrence(
 ) -> None:
     row = _claim(window, occurrence, cluster, now)
     if row is None:
+        return
+    if not can_silence(window.owner):
+        # The silence would be made in their name: someone deactivated, or no longer a
+        # silencer, makes no more, through a window or otherwise. Retried each run, so the
+        # window resumes once they may again (or another owner takes it over).
+        error = (
+            f"{window.owner.get_username()} (the window's owner) can no longer make silences: "
+            "their account is deactivated or no longer a silencer."
+        )
+        _save(row, state=State.RETRY, attempts=row.attempts + 1, error=error)
+        report.failed.append(f"{window.name} {occurrence.key:%Y-%m-%d %H:%M}Z {cluster}")
         return
     late = row.attempts > 0 and now > occurrence.starts_at
     note = ""

@@ -75,6 +75,17 @@ def _record(actor: Actor, window: Window, action: str, before=None, note: str = 
     )
 
 
+def _take_over(actor: Actor, window: Window) -> str:
+    """Whoever last decided what a window silences, or that it silences again, owns it: its
+    silences are made and edited in the owner's name, so they must not stay in the name of
+    someone who did not choose them. Returns the note for the window's history."""
+    if actor.user is None or window.owner_id == actor.user.pk:
+        return ""
+    previous = window.owner.get_username()
+    window.owner = actor.user
+    return f"Owner: {previous} \u2192 {actor.user.get_username()} (who changed it owns it now)."
+
+
 @contextmanager
 def _one_at_a_time(window_id: int):
     try:
@@ -130,9 +141,10 @@ def edit_window(actor: Actor, window: Window, fields: WindowFields) -> Window:
         before = snapshot(window)
         _apply(window, fields, chosen)
         window.version += 1
+        note = _take_over(actor, window)
         with transaction.atomic():
             window.save()
-            _record(actor, window, WindowChange.Action.EDITED, before)
+            _record(actor, window, WindowChange.Action.EDITED, before, note=note)
         if window.active:
             sync_window(window, timezone.now())
     return window
@@ -189,9 +201,10 @@ def resume_window(actor: Actor, window: Window) -> Window:
         before = snapshot(window)
         window.paused = False
         window.updated_at = timezone.now()
+        note = _take_over(actor, window)
         with transaction.atomic():
             window.save()
-            _record(actor, window, WindowChange.Action.RESUMED, before)
+            _record(actor, window, WindowChange.Action.RESUMED, before, note=note)
             # The occurrences the pause ended are made again (what is left of them).
             window.materializations.filter(state=State.ENDED, error=PAUSED).update(
                 state=State.RETRY, attempts=0, silence_id=""
