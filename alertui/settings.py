@@ -363,42 +363,25 @@ HISTORY_RETENTION = env_duration_seconds("HISTORY_RETENTION", "90d")
 # Maintenance windows: how far ahead their silences are made, and how often the job looks.
 MAINTENANCE_HORIZON = env_duration_seconds("MAINTENANCE_HORIZON", "24h")
 MAINTENANCE_INTERVAL = env_duration_seconds("MAINTENANCE_INTERVAL", "1m")
+
+
+def _every(task: str, seconds: int) -> dict:
+    """A beat entry that expires just before the next is due: no pile-up behind a busy worker."""
+    return {"task": task, "schedule": seconds, "options": {"expires": max(1, seconds - 1)}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "materialize-maintenance-windows": {
-        "task": "alertui.maintenance.tasks.materialize_windows",
-        "schedule": MAINTENANCE_INTERVAL,
-        "options": {"expires": max(1, MAINTENANCE_INTERVAL - 1)},
-    },
-    "sync-silences": {
-        "task": "alertui.silences.tasks.sync_silences",
-        "schedule": SYNC_SILENCES_INTERVAL,
-        "options": {"expires": max(1, SYNC_SILENCES_INTERVAL - 1)},
-    },
-    "sync-alerts": {
-        "task": "alertui.alerts.tasks.sync_alerts",
-        "schedule": SYNC_ALERTS_INTERVAL,
-        "options": {"expires": max(1, SYNC_ALERTS_INTERVAL - 1)},
-    },
-    "sync-targets": {
-        "task": "alertui.targets.tasks.sync_targets",
-        "schedule": SYNC_TARGETS_INTERVAL,
-        "options": {"expires": max(1, SYNC_TARGETS_INTERVAL - 1)},
-    },
-    "remind-expiring-silences": {
-        "task": "alertui.notices.tasks.remind_expiring_silences",
-        "schedule": NOTIFY_REMINDER_INTERVAL,
-        "options": {"expires": max(1, NOTIFY_REMINDER_INTERVAL - 1)},
-    },
-    "requeue-stalled-notices": {
-        "task": "alertui.notices.tasks.requeue_stalled_deliveries",
-        "schedule": 300,
-        "options": {"expires": 299},
-    },
-    "prune-history": {
-        "task": "alertui.alerts.tasks.prune_history",
-        "schedule": PRUNE_INTERVAL,
-        "options": {"expires": max(1, PRUNE_INTERVAL - 1)},
-    },
+    "materialize-maintenance-windows": _every(
+        "alertui.maintenance.tasks.materialize_windows", MAINTENANCE_INTERVAL
+    ),
+    "sync-silences": _every("alertui.silences.tasks.sync_silences", SYNC_SILENCES_INTERVAL),
+    "sync-alerts": _every("alertui.alerts.tasks.sync_alerts", SYNC_ALERTS_INTERVAL),
+    "sync-targets": _every("alertui.targets.tasks.sync_targets", SYNC_TARGETS_INTERVAL),
+    "remind-expiring-silences": _every(
+        "alertui.notices.tasks.remind_expiring_silences", NOTIFY_REMINDER_INTERVAL
+    ),
+    "requeue-stalled-notices": _every("alertui.notices.tasks.requeue_stalled_deliveries", 300),
+    "prune-history": _every("alertui.alerts.tasks.prune_history", PRUNE_INTERVAL),
 }
 
 # The DEBUG error page lists the settings: hide the URLs that carry secrets too.
