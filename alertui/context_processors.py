@@ -1,7 +1,8 @@
 from django.utils import timezone
 
 from alertui.accounts.roles import can_silence
-from alertui.alerts.models import Alert, SourceStatus
+from alertui.alerts.models import Alert
+from alertui.sync.health import sources
 
 
 def navigation(request):
@@ -9,7 +10,7 @@ def navigation(request):
         return {}
     from alertui.targets.models import FailingTarget
 
-    statuses = list(SourceStatus.objects.all())
+    statuses = list(sources())
     successes = [s.last_success_at for s in statuses if s.last_success_at]
     return {
         "nav_can_silence": can_silence(request.user),

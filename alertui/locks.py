@@ -16,12 +16,12 @@ log = logging.getLogger(__name__)
 MARGIN = 60
 
 
-def sync_lock_timeout() -> int:
-    return max(300, int(sync_bound()) + MARGIN)
+def sync_lock_timeout(cluster: str | None = None) -> int:
+    return max(300, int(sync_bound(cluster)) + MARGIN)
 
 
-def change_lock_timeout() -> int:
-    return max(60, int(change_bound()) + MARGIN)
+def change_lock_timeout(cluster: str | None = None) -> int:
+    return max(60, int(change_bound(cluster)) + MARGIN)
 
 
 class LockUnavailable(Exception):

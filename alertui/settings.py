@@ -24,6 +24,7 @@ from alertui.env import (
     env_str,
     env_urls,
 )
+from alertui.sync.schedule import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "knox",
     "alertui.accounts",
+    "alertui.sync",
     "alertui.alerts",
     "alertui.silences",
     "alertui.audit",
@@ -351,22 +353,17 @@ SYNC_TARGETS_INTERVAL = env_duration_seconds("SYNC_TARGETS_INTERVAL", "30s")
 PRUNE_INTERVAL = env_duration_seconds("PRUNE_INTERVAL", "1h")
 # How long alert and target history is kept. The silence audit history is never pruned.
 HISTORY_RETENTION = env_duration_seconds("HISTORY_RETENTION", "90d")
+# One sync task per kind and cluster (alertui.sync.schedule), with the notices' own jobs.
 CELERY_BEAT_SCHEDULE = {
-    "sync-silences": {
-        "task": "alertui.silences.tasks.sync_silences",
-        "schedule": SYNC_SILENCES_INTERVAL,
-        "options": {"expires": max(1, SYNC_SILENCES_INTERVAL - 1)},
-    },
-    "sync-alerts": {
-        "task": "alertui.alerts.tasks.sync_alerts",
-        "schedule": SYNC_ALERTS_INTERVAL,
-        "options": {"expires": max(1, SYNC_ALERTS_INTERVAL - 1)},
-    },
-    "sync-targets": {
-        "task": "alertui.targets.tasks.sync_targets",
-        "schedule": SYNC_TARGETS_INTERVAL,
-        "options": {"expires": max(1, SYNC_TARGETS_INTERVAL - 1)},
-    },
+    **beat_schedule(
+        [cluster.name for cluster in CLUSTERS] or [CLUSTER_NAME],
+        {
+            "SYNC_SILENCES_INTERVAL": SYNC_SILENCES_INTERVAL,
+            "SYNC_ALERTS_INTERVAL": SYNC_ALERTS_INTERVAL,
+            "SYNC_TARGETS_INTERVAL": SYNC_TARGETS_INTERVAL,
+        },
+        prune=PRUNE_INTERVAL,
+    ),
     "remind-expiring-silences": {
         "task": "alertui.notices.tasks.remind_expiring_silences",
         "schedule": NOTIFY_REMINDER_INTERVAL,
@@ -376,11 +373,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alertui.notices.tasks.requeue_stalled_deliveries",
         "schedule": 300,
         "options": {"expires": 299},
-    },
-    "prune-history": {
-        "task": "alertui.alerts.tasks.prune_history",
-        "schedule": PRUNE_INTERVAL,
-        "options": {"expires": max(1, PRUNE_INTERVAL - 1)},
     },
 }
 

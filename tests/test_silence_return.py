@@ -279,7 +279,7 @@ def test_the_expire_confirmation_carries_next_and_the_zone(silencer_client, host
         f"/silences/{silence_id}/expire/", {"next": ALERTS_PAGE, "tz": "UTC"}
     )
     assert response["Location"] == ALERTS_PAGE
-    assert Alert.objects.get(pk=hostile_alert).silenced_by == []
+    assert Alert.objects.get(fingerprint=hostile_alert).silenced_by == []
 
 
 def test_the_detail_page_passes_next_on(silencer_client, hostile_alert, tag):

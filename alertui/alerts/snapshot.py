@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from alertui.alerts import sources
-from alertui.alerts.models import Alert, SourceStatus
+from alertui.alerts.models import Alert
 from alertui.caches import BoundedCache, approx_size
 from alertui.matchers import Matcher, matches_all
+from alertui.sync.health import SNAPSHOT
+from alertui.sync.models import SourceStatus
 
 STATES = ("active", "silenced", "inhibited")
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3, "none": 5}
@@ -168,9 +169,7 @@ def current_alerts() -> list[AlertView]:
     # The version with its change time: a database reset to an earlier version number is not
     # mistaken for the cached snapshot.
     version = (
-        SourceStatus.objects.filter(name=sources.ALERTMANAGER_ALERTS)
-        .values_list("version", "changed_at")
-        .first()
+        SourceStatus.objects.filter(name=SNAPSHOT).values_list("version", "changed_at").first()
     )
     cached_version, alerts = _cache
     if version is not None and version == cached_version:

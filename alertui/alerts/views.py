@@ -8,9 +8,10 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from alertui.accounts.roles import can_silence
-from alertui.alerts import snapshot, sources
+from alertui.alerts import snapshot
 from alertui.alerts.models import AlertHistory
 from alertui.matchers import LABEL_NAME, MatcherError, parse_filter
+from alertui.sync import health
 
 GROUPS_PER_PAGE = 25
 ALERTS_PER_GROUP = 10
@@ -89,7 +90,7 @@ def alert_list(request):
     viewer_can_silence = can_silence(request.user)
     page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     params = _shown_params(query, groups)
-    note = sources.note(sources.ALERTMANAGER_ALERTS)
+    note = health.note(health.ALERTMANAGER_ALERTS)
     ctx = {
         "query": query,
         "totals": totals,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alertui.accounts.roles import can_silence, silencer_required
-from alertui.alerts import local_changes, sources
+from alertui.alerts import local_changes
 from alertui.alerts.models import Alert
 from alertui.durations import DurationError, parse_duration
 from alertui.matchers import matches_all
@@ -29,6 +29,7 @@ from alertui.silences.forms import (
 from alertui.silences.models import Silence
 from alertui.silences.navigation import next_from
 from alertui.silences.queries import STATES, filter_silences
+from alertui.sync import health
 
 PAGE_SIZE = 50
 PREVIEW_LIMIT = 50
@@ -54,7 +55,7 @@ def silence_list(request):
     for silence in page:
         silence.alert_count = counts.get(silence.id, 0)
     ctx = {
-        "note": sources.note(sources.ALERTMANAGER_SILENCES),
+        "note": health.note(health.ALERTMANAGER_SILENCES),
         "page": page,
         "state": state,
         "states": STATES + ("all",),

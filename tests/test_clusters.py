@@ -1,0 +1,269 @@
+"""Three real clusters at once: "eu", a two-peer HA Alertmanager 0.25 fed by Prometheus 2.42;
+"us", Alertmanager 0.28 fed by Prometheus 2.53; "staging", Alertmanager 0.33 fed by
+Prometheus 3.5. Each cluster's alerts, silences, targets and audit rows carry its name; each
+syncs and is written to on its own.
+
+The servers are shared by the module's tests: each test uses its own label value (`tag`)."""
+
+import threading
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from alertui.alerts.models import Alert
+from alertui.alerts.sync import sync_alerts
+from alertui.audit.models import AuditEvent
+from alertui.clusters import Cluster
+from alertui.integrations.alertmanager import AlertmanagerClient, SilenceRequest
+from alertui.matchers import Matcher
+from alertui.silences import multi, services
+from alertui.silences.models import Silence
+from alertui.silences.recorder import Actor
+from alertui.sync.models import SourceStatus
+from alertui.targets.models import ScrapePool
+from tests.servers import (
+    AlertmanagerProcess,
+    PrometheusProcess,
+    make_alert,
+    start_cluster,
+    wait_until,
+)
+from tests.standins import HangingServer
+
+pytestmark = pytest.mark.django_db
+
+NAMES = ("eu", "us", "staging")
+
+
+class World:
+    def __init__(self, tmp):
+        self.peers = {"eu": start_cluster("0.25", tmp / "eu")}
+        try:
+            self.peers["us"] = [AlertmanagerProcess("0.28", tmp / "us").start()]
+            self.peers["staging"] = [AlertmanagerProcess("0.33", tmp / "staging").start()]
+            versions = {"eu": "2.42", "us": "2.53", "staging": "3.5"}
+            self.prometheus = {}
+            for name, version in versions.items():
+                self.prometheus[name] = PrometheusProcess(
+                    version,
+                    tmp / f"prom-{name}",
+                    alertmanager_urls=[p.url for p in self.peers[name]],
+                ).start()
+            for prom in self.prometheus.values():
+                prom.wait_settled()
+        except BaseException:
+            self.stop()
+            raise
+
+    def clusters(self) -> list[Cluster]:
+        return [
+            Cluster(
+                name,
+                {p.url: p.url for p in self.peers[name]},
+                {self.prometheus[name].url: self.prometheus[name].url},
+                self.peers[name][0].url,
+            )
+            for name in NAMES
+        ]
+
+    def push(self, name: str, alertname: str, tag: str) -> None:
+        for peer in self.peers[name]:
+            peer.push_alerts([make_alert({"alertname": alertname, "test": tag})])
+
+    def client(self, name: str) -> AlertmanagerClient:
+        return AlertmanagerClient([p.url for p in self.peers[name]])
+
+    def stop(self):
+        for prom in getattr(self, "prometheus", {}).values():
+            prom.stop()
+        for peers in self.peers.values():
+            for peer in peers:
+                peer.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    world = World(tmp_path_factory.mktemp("clusters"))
+    yield world
+    world.stop()
+
+
+@pytest.fixture
+def three(settings, world, redis_db):
+    settings.CLUSTERS = world.clusters()
+    return world
+
+
+def sync(*args) -> str:
+    out = StringIO()
+    call_command("sync", *args, stdout=out)
+    return out.getvalue()
+
+
+def mine(tag: str):
+    return Alert.objects.filter(labels__test=tag)
+
+
+def silence_values(tag: str, hours: int = 1) -> services.SilenceValues:
+    now = timezone.now()
+    return services.SilenceValues(
+        (Matcher("test", "=", tag),), now, now + timedelta(hours=hours), "maintenance"
+    )
+
+
+def muted(tag: str) -> dict[str, bool]:
+    return {a.cluster: a.is_silenced for a in mine(tag)}
+
+
+def test_every_clusters_alerts_targets_and_health_carry_its_name(three, tag):
+    for name in NAMES:
+        three.push(name, f"Disk-{name}", tag)
+
+    out = sync()
+
+    assert {(a.cluster, a.alertname) for a in mine(tag)} == {(n, f"Disk-{n}") for n in NAMES}
+    # Each Prometheus's own AlwaysFiring reached its own cluster only.
+    for name in NAMES:
+        firing = Alert.objects.filter(cluster=name, alertname="AlwaysFiring")
+        assert {a.labels["prometheus"] for a in firing} == {three.prometheus[name].name}
+        assert ScrapePool.objects.filter(cluster=name, name="broken").exists()
+    healthy = SourceStatus.objects.filter(failing_since=None, last_success_at__isnull=False)
+    assert {(s.cluster, s.kind) for s in healthy if s.cluster} >= {
+        (n, k) for n in NAMES for k in ("alertmanager-alerts", "alertmanager-silences")
+    }
+    assert "eu alerts:" in out and "staging targets:" in out
+
+
+def test_the_sync_command_runs_one_cluster_and_one_kind(three, tag):
+    three.push("us", "OnlyUs", tag)
+    three.push("eu", "NotYet", tag)
+
+    out = sync("--cluster", "us", "--kind", "alerts")
+
+    assert [a.cluster for a in mine(tag)] == ["us"]
+    [line] = out.splitlines()
+    assert line.startswith("us alerts: ")
+
+
+def test_a_silence_made_in_two_clusters_mutes_both_and_expires_in_one(three, silencer, tag):
+    for name in NAMES:
+        three.push(name, "Shared", tag)
+    sync("--kind", "alerts")
+
+    outcomes = multi.create_in_clusters(Actor(silencer), silence_values(tag), ["us", "eu"])
+
+    assert [(o.cluster, o.error) for o in outcomes] == [("eu", None), ("us", None)]
+    ids = {o.cluster: o.silence.id for o in outcomes}
+    for name in ("eu", "us"):
+        held = {s.id for s in three.client(name).list_silences()}
+        assert ids[name] in held and ids["eu" if name == "us" else "us"] not in held
+    rows = AuditEvent.objects.filter(silence_id__in=ids.values())
+    assert sorted((r.cluster, r.action, r.actor_name) for r in rows) == [
+        ("eu", "created", "alice"),
+        ("us", "created", "alice"),
+    ]
+    assert len({r.action_id for r in rows}) == 1 and rows[0].action_id
+    assert {s.id: s.cluster for s in Silence.objects.filter(pk__in=ids.values())} == {
+        ids["eu"]: "eu",
+        ids["us"]: "us",
+    }
+    sync()
+    assert muted(tag) == {"eu": True, "us": True, "staging": False}
+
+    services.expire_silence(Actor(silencer), ids["eu"])
+    sync()
+
+    assert muted(tag) == {"eu": False, "us": True, "staging": False}
+    assert three.client("us").get_silence(ids["us"]).state == "active"
+    expiry = AuditEvent.objects.get(silence_id=ids["eu"], action="expired")
+    assert expiry.cluster == "eu" and expiry.action_id == ""
+    assert AuditEvent.objects.filter(silence_id__in=ids.values()).count() == 3
+
+
+def test_changes_made_in_any_cluster_are_recorded_under_it_once(three, tag):
+    now = timezone.now()
+    made = {}
+    for name in NAMES:
+        request = SilenceRequest(
+            (Matcher("test", "=", tag),), now, now + timedelta(hours=1), f"amtool {name}", "x"
+        )
+        made[name] = three.client(name).post_silence(request)
+
+    sync("--kind", "silences")
+    recorded = list(AuditEvent.objects.filter(silence_id__in=made.values()))
+    sync("--kind", "silences")
+
+    assert sorted((e.cluster, e.silence_id, e.source) for e in recorded) == sorted(
+        (name, silence_id, "sync") for name, silence_id in made.items()
+    )
+    assert AuditEvent.objects.filter(silence_id__in=made.values()).count() == 3
+
+
+def test_a_stopped_cluster_shows_its_banner_while_the_others_go_on(
+    three, silencer, silencer_client, tag
+):
+    for name in NAMES:
+        three.push(name, "Before", tag)
+    sync()
+    staging = three.peers["staging"][0]
+    staging.stop()
+    try:
+        three.push("eu", "After", tag)
+        with pytest.raises(Exception, match="staging"):
+            sync()  # the command fails, naming the cluster, after syncing the others
+
+        assert set(mine(tag).values_list("cluster", "alertname")) == {
+            ("eu", "Before"),
+            ("eu", "After"),
+            ("us", "Before"),
+            ("staging", "Before"),  # its last known picture
+        }
+        failing = SourceStatus.objects.exclude(failing_since=None)
+        assert {s.cluster for s in failing} == {"staging"}
+        page = silencer_client.get("/alerts/").content.decode()
+        assert "Cannot reach Alertmanager (alerts) of cluster staging" in page
+        assert "of cluster eu" not in page and "of cluster us" not in page
+        [outcome, down] = multi.create_in_clusters(
+            Actor(silencer), silence_values(tag), ["eu", "staging"]
+        )
+        assert outcome.cluster == "eu" and outcome.silence is not None
+        assert down.cluster == "staging" and down.error.reason == "unavailable"
+        created = AuditEvent.objects.get(silence_id=outcome.silence.id)
+        failed = AuditEvent.objects.get(cluster="staging", matchers_text__contains=tag)
+        assert (created.cluster, created.outcome) == ("eu", "succeeded")
+        assert (failed.outcome, failed.action) == ("failed", "created")
+        assert created.action_id and failed.action_id == created.action_id
+    finally:
+        staging.start()
+
+
+@pytest.mark.django_db(transaction=True)  # the wedged cluster's sync writes from its thread
+def test_a_hanging_cluster_holds_up_no_other(settings, three, tag):
+    """A stand-in for what a real Alertmanager cannot be made to do: hang on every request."""
+    hanging = HangingServer()
+    settings.CLUSTERS = [*three.clusters(), Cluster("wedged", {hanging.url: hanging.url})]
+    settings.ALERTMANAGER_TIMEOUT = 60
+
+    def wedged_sync():
+        try:
+            sync_alerts(cluster="wedged")
+        finally:
+            connection.close()
+
+    stuck = threading.Thread(target=wedged_sync, daemon=True)
+    stuck.start()
+    wait_until(lambda: hanging.received, 10, "the wedged cluster's sync to call it")
+    try:
+        three.push("eu", "WhileWedged", tag)
+        result = sync_alerts(cluster="eu")
+
+        assert not result.skipped and result.error == ""
+        assert stuck.is_alive()  # still waiting on its peer: eu did not wait for it
+        assert mine(tag).get().cluster == "eu"
+    finally:
+        hanging.stop()
+        stuck.join(timeout=30)
