@@ -5,6 +5,7 @@ syncs and is written to on its own.
 
 The servers are shared by the module's tests: each test uses its own label value (`tag`)."""
 
+import re
 import threading
 from datetime import timedelta
 from io import StringIO
@@ -267,3 +268,123 @@ def test_a_hanging_cluster_holds_up_no_other(settings, three, tag):
     finally:
         hanging.stop()
         stuck.join(timeout=30)
+
+
+def test_the_api_creates_in_several_clusters_and_reports_each(three, silencer, tag):
+    from tests.test_api import token_client
+
+    api, _ = token_client(silencer)
+    three.peers["staging"][0].stop()
+    try:
+        response = api.post(
+            "/api/v1/silences/",
+            {
+                "matchers": [{"name": "test", "op": "=", "value": tag}],
+                "duration": "1h",
+                "comment": "api in two clusters",
+                "clusters": ["staging", "us"],
+            },
+            format="json",
+        )
+    finally:
+        three.peers["staging"][0].start()
+
+    assert response.status_code == 207, response.content
+    body = response.json()
+    made, down = body["results"]
+    assert made["cluster"] == "us" and made["silence"]["cluster"] == "us" and not made["reason"]
+    assert down["cluster"] == "staging" and down["silence"] is None
+    assert down["reason"] == "unavailable" and "Nothing was changed" in down["detail"]
+    rows = AuditEvent.objects.filter(action_id=body["action_id"])
+    assert sorted((r.cluster, r.outcome, r.source) for r in rows) == [
+        ("staging", "failed", "api"),
+        ("us", "succeeded", "api"),
+    ]
+    listed = api.get("/api/v1/silences/", {"cluster": "us", "q": tag}).json()["results"]
+    assert [s["id"] for s in listed] == [made["silence"]["id"]]
+    audit = api.get("/api/v1/audit/", {"cluster": "staging", "text": tag}).json()["results"]
+    assert [(e["cluster"], e["action_id"]) for e in audit] == [("staging", body["action_id"])]
+    refused = api.post(
+        "/api/v1/silences/",
+        {
+            "matchers": [{"name": "test", "op": "=", "value": tag}],
+            "duration": "1h",
+            "comment": "x",
+            "clusters": ["us", "nowhere"],
+        },
+        format="json",
+    )
+    assert refused.status_code == 400 and "nowhere" in refused.json()["clusters"][0]
+
+
+def test_the_audit_shows_each_rows_cluster_and_an_actions_rows_together(
+    three, silencer, silencer_client, tag
+):
+    [eu, us] = multi.create_in_clusters(Actor(silencer), silence_values(tag), ["eu", "us"])
+
+    history = silencer_client.get(f"/audit/silence/{eu.silence.id}/").content.decode()
+    listed = silencer_client.get("/audit/", {"cluster": "us", "text": tag}).content.decode()
+    csv = b"".join(silencer_client.get("/audit/export.csv", {"text": tag}).streaming_content)
+
+    assert eu.silence.id[:8] in history and us.silence.id[:8] in history
+    assert '<span class="cluster">eu</span>' in history
+    assert '<span class="cluster">us</span>' in history
+    assert us.silence.id[:8] in listed and eu.silence.id[:8] not in listed
+    header, *lines = csv.decode().splitlines()
+    assert header.split(",")[-1] == "cluster"
+    assert sorted(line.split(",")[-1] for line in lines) == ["eu", "us"]
+
+
+def test_the_form_makes_a_silence_in_each_ticked_cluster_and_names_them(
+    three, silencer_client, tag
+):
+    for name in NAMES:
+        three.push(name, "FormAlert", tag)
+    sync("--kind", "alerts")
+    eu_alert = mine(tag).get(cluster="eu")
+    form = silencer_client.get(
+        "/silences/new/", {"alert": eu_alert.fingerprint, "cluster": "eu"}
+    ).content.decode()
+    preview = silencer_client.get(
+        "/silences/preview/", {"matcher_name": "test", "matcher_op": "=", "matcher_value": tag}
+    ).content.decode()
+
+    response = silencer_client.post(
+        "/silences/new/",
+        {
+            "matcher_name": ["test"],
+            "matcher_op": ["="],
+            "matcher_value": [tag],
+            "duration": "1h",
+            "comment": "from the form",
+            "clusters": ["eu", "staging"],
+        },
+        follow=True,
+    )
+
+    ticked = re.findall(
+        r'<input type="checkbox" name="clusters" value="([^"]+)"[^>]* checked', form
+    )
+    assert ticked == ["eu"] and "Create in all 3 clusters" in form
+    assert [p for p in ("eu", "us", "staging") if f'<span class="cluster">{p}</span> 1' in preview]
+    texts = [str(m) for m in response.context["messages"]]
+    assert [t.split(":")[0] for t in texts] == ["eu", "staging"], texts
+    made = Silence.objects.filter(comment="from the form", matchers_text__contains=tag)
+    assert sorted(made.values_list("cluster", flat=True)) == ["eu", "staging"]
+    listed = silencer_client.get("/silences/", {"q": tag, "cluster": "staging"}).content.decode()
+    staging_id = made.get(cluster="staging").id
+    assert staging_id in listed and made.get(cluster="eu").id not in listed
+
+    everywhere = silencer_client.post(
+        "/silences/new/",
+        {
+            "matcher_name": ["test"],
+            "matcher_op": ["="],
+            "matcher_value": [tag],
+            "duration": "1h",
+            "comment": "everywhere",
+            "all_clusters": "1",
+        },
+    )
+    assert everywhere.status_code == 302
+    assert Silence.objects.filter(comment="everywhere").count() == 3

@@ -27,6 +27,7 @@ class ClusterOutcome:
     cluster: str
     silence: Silence | None = None
     error: services.SilenceActionError | None = None
+    action_id: str = ""  # shared by the outcomes of one action (empty for one cluster)
 
 
 def chosen_clusters(names) -> list[str]:
@@ -61,7 +62,7 @@ def create_in_clusters(
                 actor, values, recreated_from=recreated_from, cluster=name, action_id=action_id
             )
         except services.SilenceActionError as e:
-            outcomes.append(ClusterOutcome(name, error=e))
+            outcomes.append(ClusterOutcome(name, error=e, action_id=action_id))
         else:
-            outcomes.append(ClusterOutcome(name, silence=silence))
+            outcomes.append(ClusterOutcome(name, silence=silence, action_id=action_id))
     return outcomes
