@@ -71,21 +71,48 @@ def env_urls(name: str, default: str = "") -> list[str]:
             raise ImproperlyConfigured(f"{name}: {UNENCODED_CREDENTIALS}")
         parts = urlsplit(item)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ImproperlyConfigured(f"{name}: {item!r} is not an http(s) URL")
+            # Not the value itself: a webhook URL is a secret (Slack's path is its token).
+            raise ImproperlyConfigured(
+                f"{name}: an entry is not an http(s) URL (http:// or https:// and a host)"
+            )
         urls.append(item.rstrip("/"))
     return urls
 
 
+def refuse_credentials(name: str, url: str) -> str:
+    """`url`, for a setting whose URL people see (a link on every page, links in notices): it
+    may carry no credentials at all, encoded or not, since everyone who sees it would get them.
+    The message does not repeat the URL."""
+    from alertui.integrations.connection import credentials_left_in
+
+    parts = urlsplit(url)
+    if credentials_left_in(url) or "@" in parts.netloc:
+        raise ImproperlyConfigured(
+            f"{name} must not carry credentials (user:password@ or a token before @): "
+            "everyone who sees its links would get them"
+        )
+    return url
+
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# In FORWARDED_PROXIES: the peer of a Unix socket (gunicorn `--bind unix:...` behind a proxy on
+# the same machine), which has no address to list.
+UNIX_SOCKET = "unix"
 
 
-def parse_networks(name: str, items: Iterable[str]) -> tuple[IPNetwork, ...]:
-    """Addresses and networks (`10.0.0.5`, `10.1.0.0/16`, `fd00::/8`), for `name`'s message.
+def parse_networks(
+    name: str, items: Iterable[str], *, unix_socket: bool = False
+) -> tuple[IPNetwork | str, ...]:
+    """Addresses and networks (`10.0.0.5`, `10.1.0.0/16`, `fd00::/8`), for `name`'s message;
+    with `unix_socket`, also the word `unix` (kept as UNIX_SOCKET).
 
     An IPv4-mapped IPv6 entry (`::ffff:10.0.0.5`) is kept as the IPv4 network it names:
     peers are compared in their IPv4 form (alertui.proxies.parse_address)."""
     networks = []
     for item in items:
+        if unix_socket and item.lower() == UNIX_SOCKET:
+            networks.append(UNIX_SOCKET)
+            continue
         try:
             network = ipaddress.ip_network(item, strict=False)
         except ValueError:
@@ -99,9 +126,9 @@ def parse_networks(name: str, items: Iterable[str]) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
-def env_networks(name: str) -> tuple[IPNetwork, ...]:
-    """Comma-separated IP addresses and networks, parsed once at start."""
-    return parse_networks(name, env_list(name))
+def env_networks(name: str, *, unix_socket: bool = False) -> tuple[IPNetwork | str, ...]:
+    """Comma-separated IP addresses and networks (and `unix`, if allowed), parsed once."""
+    return parse_networks(name, env_list(name), unix_socket=unix_socket)
 
 
 def env_duration_seconds(name: str, default: str) -> int:

@@ -7,11 +7,13 @@ place that compares a peer with them.
 """
 
 import ipaddress
+import logging
 
 from django.conf import settings
 
-from alertui.env import IPNetwork
+from alertui.env import UNIX_SOCKET, IPNetwork
 
+log = logging.getLogger(__name__)
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -33,8 +35,17 @@ def peer_address(request) -> IPAddress | None:
     return parse_address(request.META.get("REMOTE_ADDR") or "")
 
 
-def is_trusted_proxy(address: IPAddress | None, networks: tuple[IPNetwork, ...]) -> bool:
-    return address is not None and any(address in network for network in networks)
+def is_trusted_proxy(address: IPAddress | None, networks: tuple[IPNetwork | str, ...]) -> bool:
+    return address is not None and any(
+        address in network for network in networks if network != UNIX_SOCKET
+    )
+
+
+def _from_unix_socket(request) -> bool:
+    """True when the peer is the other end of a Unix socket: gunicorn then sets REMOTE_ADDR to
+    "" (no TCP client connects that way; only a process on the machine that may open the
+    socket file)."""
+    return not (request.META.get("REMOTE_ADDR") or "").strip()
 
 
 def client_address(request) -> str | None:
@@ -46,7 +57,12 @@ def client_address(request) -> str | None:
     of the first untrusted hop can be anything a client chose to send."""
     proxies = settings.FORWARDED_PROXIES
     address = peer_address(request)
-    if not is_trusted_proxy(address, proxies):
+    through_socket = UNIX_SOCKET in proxies and _from_unix_socket(request)
+    if not (through_socket or is_trusted_proxy(address, proxies)):
+        # Without an address (a Unix socket not listed as `unix`) every client would share
+        # one lockout: say so once, in the log.
+        if address is None and _from_unix_socket(request):
+            _warn_unix_socket_once()
         return str(address) if address else None
     for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         hop_address = parse_address(hop)
@@ -55,4 +71,18 @@ def client_address(request) -> str | None:
         address = hop_address
         if not is_trusted_proxy(hop_address, proxies):
             break
-    return str(address)
+    return str(address) if address else None
+
+
+_warned = False
+
+
+def _warn_unix_socket_once() -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        log.warning(
+            "Requests come through a Unix socket, so alertui sees no client address: the "
+            "audit records none, and wrong passwords from anyone lock a user out for everyone. "
+            "Add unix to FORWARDED_PROXIES (the proxy in front must set X-Forwarded-For)."
+        )

@@ -23,6 +23,7 @@ from alertui.env import (
     env_networks,
     env_str,
     env_urls,
+    refuse_credentials,
 )
 from alertui.sync.schedule import beat_schedule
 
@@ -57,8 +58,10 @@ INSTALLED_APPS = [
     "alertui.silences",
     "alertui.audit",
     "alertui.targets",
+    "alertui.rules",
     "alertui.api",
     "alertui.notices",
+    "alertui.maintenance",
 ]
 
 MIDDLEWARE = [
@@ -205,8 +208,9 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 # Addresses or networks of the ingress or load balancers in front of alertui: from these peers
-# the client address for the audit and the login lockout is read from X-Forwarded-For.
-FORWARDED_PROXIES = env_networks("FORWARDED_PROXIES")
+# the client address for the audit and the login lockout is read from X-Forwarded-For. `unix`
+# stands for the peer of a Unix socket, which has no address (a proxy on the same machine).
+FORWARDED_PROXIES = env_networks("FORWARDED_PROXIES", unix_socket=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
@@ -261,15 +265,18 @@ PROMETHEUS_TIMEOUT = env_int("PROMETHEUS_TIMEOUT", 10, minimum=1)
 ALERTMANAGER_MAX_RESPONSE_MB = env_int("ALERTMANAGER_MAX_RESPONSE_MB", 100, minimum=1)
 PROMETHEUS_MAX_RESPONSE_MB = env_int("PROMETHEUS_MAX_RESPONSE_MB", 100, minimum=1)
 # Where the "Alertmanager" link in the page header points; the first peer by default.
-ALERTMANAGER_EXTERNAL_URL = env_str("ALERTMANAGER_EXTERNAL_URL", ALERTMANAGER_URLS[0])
-if "@" in ALERTMANAGER_EXTERNAL_URL.partition("://")[2].partition("/")[0]:
-    # Every user sees the link; credentials in it cannot become basic auth of a browser.
-    raise ImproperlyConfigured("ALERTMANAGER_EXTERNAL_URL must not carry credentials")
+# Every user sees the link; credentials in it cannot become basic auth of a browser.
+ALERTMANAGER_EXTERNAL_URL = refuse_credentials(
+    "ALERTMANAGER_EXTERNAL_URL", env_str("ALERTMANAGER_EXTERNAL_URL", ALERTMANAGER_URLS[0])
+)
 
 ALERTS_REFRESH_SECONDS = env_int("ALERTS_REFRESH_SECONDS", 10, minimum=2)
 # Memory each web process may keep for the alerts page's caches (rendered pages, alert HTML,
 # filtered views, compiled filter regexes), in MiB; entries beyond it are evicted, oldest first.
 ALERTS_CACHE_MB = env_int("ALERTS_CACHE_MB", 32, minimum=1)
+# Labels whose values get a colour of their own on the alerts page (the same value, the same
+# colour, on every page and for everyone), so one cluster or namespace stands out at a glance.
+ALERTS_LABEL_COLORS = env_list("ALERTS_LABEL_COLORS", "cluster,namespace,job")
 
 # Optional bearer token Prometheus must send to scrape /metrics (empty: open, as usual inside
 # a cluster).
@@ -322,6 +329,8 @@ API_TOKEN_MAX_AGE = env_duration_seconds("API_TOKEN_MAX_AGE", "365d")
 
 # --- Notices (Slack and webhooks) ------------------------------------------------------------
 # Where links in notices point: the address people open alertui at.
+# In every notice: checked for credentials before anything else reads it.
+refuse_credentials("SITE_URL", env_str("SITE_URL"))
 SITE_URL = env_urls("SITE_URL", "http://localhost:8000")[0]
 NOTIFY_SLACK_WEBHOOK_URL = next(iter(env_urls("NOTIFY_SLACK_WEBHOOK_URL")), "")
 NOTIFY_WEBHOOK_URLS = env_urls("NOTIFY_WEBHOOK_URLS")
@@ -353,6 +362,9 @@ SYNC_TARGETS_INTERVAL = env_duration_seconds("SYNC_TARGETS_INTERVAL", "30s")
 PRUNE_INTERVAL = env_duration_seconds("PRUNE_INTERVAL", "1h")
 # How long alert and target history is kept. The silence audit history is never pruned.
 HISTORY_RETENTION = env_duration_seconds("HISTORY_RETENTION", "90d")
+# Maintenance windows: how far ahead their silences are made, and how often the job looks.
+MAINTENANCE_HORIZON = env_duration_seconds("MAINTENANCE_HORIZON", "24h")
+MAINTENANCE_INTERVAL = env_duration_seconds("MAINTENANCE_INTERVAL", "1m")
 # One sync task per kind and cluster (alertui.sync.schedule), with the notices' own jobs.
 CELERY_BEAT_SCHEDULE = {
     **beat_schedule(
@@ -364,6 +376,11 @@ CELERY_BEAT_SCHEDULE = {
         },
         prune=PRUNE_INTERVAL,
     ),
+    "materialize-maintenance-windows": {
+        "task": "alertui.maintenance.tasks.materialize_windows",
+        "schedule": MAINTENANCE_INTERVAL,
+        "options": {"expires": max(1, MAINTENANCE_INTERVAL - 1)},
+    },
     "remind-expiring-silences": {
         "task": "alertui.notices.tasks.remind_expiring_silences",
         "schedule": NOTIFY_REMINDER_INTERVAL,
@@ -376,9 +393,16 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The DEBUG error page lists the settings: hide the URLs that carry secrets too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "alertui.error_reports.SecretsFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # urllib3 writes whole request URLs into its DEBUG lines and some WARNINGs ("Failed to
+    # parse headers (url=...)"), and a webhook's URL is its secret (Slack's path is). alertui
+    # logs what failed in its own words, without URLs.
+    "loggers": {"urllib3": {"level": "ERROR"}},
 }

@@ -68,3 +68,16 @@ for suite in bookworm trixie sid; do
   echo "$suite: $("$dest/usr/bin/prometheus-alertmanager" --version 2>&1 | head -1)"
   echo "$suite: $("$dest/usr/bin/prometheus" --version 2>&1 | head -1)"
 done
+
+# Debian's Alertmanager 0.25 (bookworm) reads its notification templates (default.tmpl,
+# email.tmpl) from this absolute folder at start and exits without them; later builds embed
+# them. On a machine without the prometheus-alertmanager package, put bookworm's copies there
+# (the files that package installs).
+templates=/usr/share/prometheus/alertmanager
+for template in default.tmpl email.tmpl; do
+  if [[ ! -e $templates/$template && -e $cache/bookworm$templates/$template ]]; then
+    log "Installing $templates/$template (Debian's Alertmanager 0.25 needs it there)"
+    as_root install -D -m 0644 "$cache/bookworm$templates/$template" "$templates/$template" ||
+      warn "could not write $templates/$template: the Alertmanager 0.25 tests will not start"
+  fi
+done

@@ -143,3 +143,17 @@ def alerts_page(client, tag, q="", **params) -> str:
 
 def error_banners(page: str) -> list[str]:
     return [text(e) for e in re.findall(r'<p class="error" role="alert">(.*?)</p>', page, re.S)]
+
+
+def row(page: str, fingerprint: str) -> str:
+    """The whole row of one alert (its details and what is shown under them), as HTML."""
+    start = page.index(f'<div class="alert-row" data-row="{fingerprint}">')
+    ends = [page.find(m, start + 1) for m in ('<div class="alert-row"', "</section>")]
+    return page[start : min(e for e in ends if e != -1)]
+
+
+def row_extras(page: str, fingerprint: str) -> str:
+    """What the row shows under its one-line summary without being opened, as text."""
+    found = row(page, fingerprint).split('<div class="row-extras">', 1)
+    # As read: no space left by a closing tag before punctuation.
+    return re.sub(r"\s+([,.:)])", r"\1", text(found[1])) if len(found) == 2 else ""

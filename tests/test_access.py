@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.models import User
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
+from alertui import proxies
 from alertui.env import parse_networks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +85,40 @@ def test_forging_addresses_through_the_ingress_does_not_reset_the_count(behind_i
         response = login(Client(), INGRESS, forged, password=f"wrong {attempt}")
     assert response.status_code == 429
     assert login(Client(), INGRESS, f"203.0.113.200, {CLIENT_A}").status_code == 429
+
+
+# gunicorn bound to a Unix socket (`--bind unix:/run/alertui.sock`) behind nginx on the same
+# machine: the peer has no address, so gunicorn sets REMOTE_ADDR to "".
+UNIX_PEER = ""
+
+
+def test_behind_a_unix_socket_one_clients_failures_do_not_lock_out_another(settings, silencer):
+    settings.FORWARDED_PROXIES = parse_networks("FORWARDED_PROXIES", ["unix"], unix_socket=True)
+    fail_until_locked(settings, UNIX_PEER, CLIENT_A)
+
+    assert login(Client(), UNIX_PEER, CLIENT_B).status_code == 302
+    assert login(Client(), UNIX_PEER, CLIENT_A).status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {CLIENT_A}
+
+
+def test_without_unix_in_forwarded_proxies_a_unix_socket_peer_is_not_trusted(
+    settings, silencer, caplog, monkeypatch
+):
+    # Whatever a client wrote in X-Forwarded-For (nginx passes it on unless told otherwise)
+    # names no address: every attempt has none, and the log says what to set, once.
+    monkeypatch.setattr(proxies, "_warned", False)
+    settings.FORWARDED_PROXIES = parse_networks("FORWARDED_PROXIES", ["10.0.0.0/8"])
+    fail_until_locked(settings, UNIX_PEER, CLIENT_A)
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {None}
+    warnings = [r.getMessage() for r in caplog.records if r.name == "alertui.proxies"]
+    assert len(warnings) == 1
+    assert "Add unix to FORWARDED_PROXIES" in warnings[0]
+
+
+def test_unix_is_no_address_for_the_sign_in_proxy():
+    # The SSO header logs people in: its proxy is named by address, never by a socket.
+    with pytest.raises(ImproperlyConfigured, match="'unix' is not an IP address"):
+        parse_networks("TRUSTED_HEADER_PROXIES", ["unix"])
 
 
 def test_it_locks_the_username_and_address_pair_only(settings):

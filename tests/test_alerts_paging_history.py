@@ -62,7 +62,7 @@ def make_rows(tag: str, specs: list[tuple[str, str, int]]) -> None:
     publish_snapshot()
 
 
-def test_it_pages_groups_and_caps_alerts_per_group(silencer_client, tag):
+def test_it_pages_groups_and_collapses_large_ones(silencer_client, tag):
     # 3,200 alerts over 300 alertnames: "Big" (critical, 210 alerts) and G000..G298 (10 each).
     make_rows(tag, [("Big", "critical", 210)] + [(f"G{i:03}", "warning", 10) for i in range(299)])
 
@@ -70,10 +70,10 @@ def test_it_pages_groups_and_caps_alerts_per_group(silencer_client, tag):
     assert "3200 alerts in 300 groups, page 1 of 12." in text(first)
     shown = groups(first)
     assert [g.heading for g in shown] == ["Big"] + [f"G{i:03}" for i in range(24)]
-    assert all(len(g.alerts) <= 10 for g in shown)
     big = shown[0]
+    # A large group is collapsed to its header, but its active criticals (up to 10) stay.
     assert len(big.alerts) == 10 and big.counts == ["210 active", "210 critical"]
-    assert all(g.link("Show 200 more") is None for g in shown[1:])
+    assert all(len(g.alerts) == 0 and g.link("Show 10 more") for g in shown[1:])
     assert any(t.startswith("Older") for _, t in links(first))
 
     second = alerts_page(silencer_client, tag, page=2)
@@ -82,13 +82,83 @@ def test_it_pages_groups_and_caps_alerts_per_group(silencer_client, tag):
 
     expand_url = big.link("Show 200 more")
     assert expand_url and "expand=Big" in expand_url
-    expanded = silencer_client.get("/alerts/" + expand_url)
-    assert expanded.status_code == 200
-    big_expanded = group_named(expanded.content.decode(), "Big")
+    expanded = silencer_client.get("/alerts/" + expand_url).content.decode()
+    big_expanded = group_named(expanded, "Big")
     assert len(big_expanded.alerts) == 210
     assert not [t for _, t in big_expanded.links if t.startswith("Show ")]
-    # Only the expanded group grows.
-    assert all(len(g.alerts) == 10 for g in groups(expanded.content.decode())[1:])
+    # Only the expanded group grows, and it can be collapsed again.
+    assert all(len(g.alerts) == 0 for g in groups(expanded)[1:])
+    collapse_url = big_expanded.link("Collapse")
+    assert collapse_url and "expand=Big" not in collapse_url
+    collapsed = silencer_client.get("/alerts/" + collapse_url).content.decode()
+    assert len(group_named(collapsed, "Big").alerts) == 10
+
+
+def test_it_keeps_every_group_with_an_active_critical_on_page_one(silencer_client, tag):
+    # 30 critical groups: more than a page holds. The newest start ranks first, whatever the
+    # size of the group; then 40 groups of warnings, which go to the later pages.
+    make_rows(
+        tag,
+        [(f"Crit{i}", "critical", 1 + i % 3) for i in range(30)]
+        + [(f"Warn{i}", "warning", 8) for i in range(40)],
+    )
+    page = alerts_page(silencer_client, tag)
+    headings = [g.heading for g in groups(page)]
+    assert len(headings) == 30 and all(h.startswith("Crit") for h in headings)
+    assert "page 1 of 3." in text(page)
+    second = alerts_page(silencer_client, tag, page=2)
+    assert [g.heading for g in groups(second)] == [f"Warn{i}" for i in range(25)]
+    third = alerts_page(silencer_client, tag, page=3)
+    assert [g.heading for g in groups(third)] == [f"Warn{i}" for i in range(25, 40)]
+
+
+def test_it_ranks_by_the_worst_active_severity_then_the_newest_start(silencer_client, tag):
+    now = timezone.now()
+
+    def row(fingerprint, alertname, severity, minutes_ago, silenced=False):
+        labels = {"alertname": alertname, "severity": severity, "test": tag, "id": fingerprint}
+        return Alert(
+            fingerprint=fingerprint,
+            alertname=alertname,
+            severity=severity,
+            labels=labels,
+            state="suppressed" if silenced else "active",
+            is_silenced=silenced,
+            silenced_by=["s1"] if silenced else [],
+            starts_at=now - timedelta(minutes=minutes_ago),
+        )
+
+    Alert.objects.bulk_create(
+        [
+            # A noisy group whose only critical is silenced: it ranks as a warning group.
+            *(row(f"noisy{i}", "Noisy", "warning", 1) for i in range(20)),
+            row("noisy-crit", "Noisy", "critical", 1, silenced=True),
+            row("old", "OldCritical", "critical", 120),
+            row("new", "NewCritical", "critical", 2),
+            row("err", "SomeError", "error", 0),
+        ]
+    )
+    publish_snapshot()
+    page = alerts_page(silencer_client, tag, state=["active", "silenced"])
+    assert [g.heading for g in groups(page)] == ["NewCritical", "OldCritical", "SomeError", "Noisy"]
+    # Within a group, the most severe first.
+    noisy = group_named(
+        alerts_page(silencer_client, tag, state=["active", "silenced"], expand="Noisy"), "Noisy"
+    )
+    assert noisy.alerts[0].fingerprint == "noisy-crit"
+
+
+def test_it_sorts_group_names_naturally(silencer_client, tag):
+    names = ["LoadAlert10", "LoadAlert2", "LoadAlert1", "loadAlert3", "Load"]
+    make_rows(tag, [(name, "warning", 1) for name in names])
+    page = alerts_page(silencer_client, tag)
+    assert [g.heading for g in groups(page)] == [
+        "Load",
+        "LoadAlert1",
+        "LoadAlert2",
+        "loadAlert3",
+        "LoadAlert10",
+    ]
 
 
 def test_it_keeps_the_page_small_with_ten_thousand_alerts(silencer_client, tag):
@@ -116,7 +186,7 @@ def test_it_expands_a_group_on_a_later_page(silencer_client, tag):
     # 30 groups of 10 warnings, then "Tail" (15 infos) ranked last: on page 2.
     make_rows(tag, [(f"G{i:03}", "warning", 10) for i in range(30)] + [("Tail", "info", 15)])
     second = alerts_page(silencer_client, tag, page=2)
-    expand_url = group_named(second, "Tail").link("Show 5 more")
+    expand_url = group_named(second, "Tail").link("Show 15 more")
     assert expand_url
 
     expanded = silencer_client.get("/alerts/" + expand_url).content.decode()
@@ -127,8 +197,8 @@ def test_it_expands_the_group_of_alerts_lacking_the_label(silencer_client, tag):
     make_rows(tag, [("NoInstance", "warning", 12)])
     page = alerts_page(silencer_client, tag, group_by="instance")
     group = group_named(page, "no instance")
-    assert len(group.alerts) == 10
-    expand_url = group.link("Show 2 more")
+    assert len(group.alerts) == 0  # collapsed: more than a few warnings
+    expand_url = group.link("Show 12 more")
     assert expand_url
 
     expanded = silencer_client.get("/alerts/" + expand_url).content.decode()

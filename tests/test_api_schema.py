@@ -56,7 +56,7 @@ CONFIG = {
     "generation": {
         "deterministic": True,
         # Every operation carries its token from the test (below): generated credentials
-        # would only test the 401 that tests/test_api.py covers by hand.
+        # would only test the 401 that tests/test_api_auth.py covers by hand.
         "with-security-parameters": False,
     },
 }

@@ -261,6 +261,32 @@ def test_it_shows_the_history_of_an_unknown_silence_as_empty(viewer_client, chai
     assert "No events match." in response.content.decode()
 
 
+def test_it_pages_a_long_silence_history_oldest_first(viewer_client, db):
+    # A silence a script extended 70 times, replaced once on the way (id1 -> id2): more events
+    # than one page (50) holds.
+    for n in range(70):
+        event(
+            at=T0 + timedelta(minutes=n),
+            action="replaced" if n == 30 else "extended",
+            silence_id="id1" if n < 30 else "id2",
+            previous_silence_id="id1" if n == 30 else "",
+            comment=f"change {n}",
+        )
+
+    first = viewer_client.get("/audit/silence/id1/")
+    assert rows(first) == [f"change {n}" for n in range(50)]
+    page = first.content.decode()
+    assert "70 events, oldest first" in page
+    assert 'href="?page=2">Later →</a>' in page
+    assert "Earlier" not in page
+    second = viewer_client.get("/audit/silence/id2/", {"page": 2})
+    assert rows(second) == [f"change {n}" for n in range(50, 70)]
+    assert 'href="?page=1">← Earlier</a>' in second.content.decode()
+    # A page that does not exist, or is not a number, shows the nearest one, never an error.
+    assert rows(viewer_client.get("/audit/silence/id2/", {"page": 99}))[0] == "change 50"
+    assert rows(viewer_client.get("/audit/silence/id2/", {"page": "x"}))[0] == "change 0"
+
+
 def who_and_action(response) -> list[tuple[str, str]]:
     """The text of the Who and Action cells of each row, tags and spacing dropped."""
     page = response.content.decode()

@@ -258,8 +258,12 @@ def test_silence_an_alert_from_its_details(
     page.get_by_label("Comment").fill(f"Browser test {tag}: silenced from the alerts page")
     b.shot("02-form")
     page.get_by_role("button", name="Create silence").click()
-    expect(page).to_have_url(re.compile(r"/silences/[0-9a-f-]{36}/$"), timeout=WAIT)
-    silence_id = re.search(r"/silences/([0-9a-f-]{36})/$", page.url).group(1)
+    # Back on the alerts page the person came from, told what happened.
+    expect(page).to_have_url(base + filtered(tag), timeout=WAIT)
+    expect(page.locator(".messages")).to_contain_text("Silenced 1 alert until", timeout=WAIT)
+    from alertui.audit.models import AuditEvent
+
+    silence_id = AuditEvent.objects.filter(action="created").latest("id").silence_id
 
     fingerprint = three_alerts["HighErrorRate"]
     sync_until(

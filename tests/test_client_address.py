@@ -89,3 +89,14 @@ def test_it_records_the_forwarded_address_in_the_audit(
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="created")
     assert event.remote_addr == "198.51.100.7"
+
+
+def test_behind_a_unix_socket_it_reads_x_forwarded_for_only_when_told(settings):
+    # gunicorn on a Unix socket sets REMOTE_ADDR to "": the peer is a process on this machine.
+    settings.FORWARDED_PROXIES = parse_networks("FORWARDED_PROXIES", ["unix"], unix_socket=True)
+    assert client_address(_request("", "203.0.113.66, 198.51.100.7")) == "198.51.100.7"
+    assert client_address(_request("", None)) is None  # the proxy said nothing: no address
+    assert client_address(_request("10.1.2.3", "198.51.100.7")) == "10.1.2.3"  # TCP: not a proxy
+
+    settings.FORWARDED_PROXIES = parse_networks("FORWARDED_PROXIES", ["10.0.0.0/8"])
+    assert client_address(_request("", "198.51.100.7")) is None

@@ -271,7 +271,7 @@ def test_a_hanging_cluster_holds_up_no_other(settings, three, tag):
 
 
 def test_the_api_creates_in_several_clusters_and_reports_each(three, silencer, tag):
-    from tests.test_api import token_client
+    from tests.api_client import token_client
 
     api, _ = token_client(silencer)
     three.peers["staging"][0].stop()
@@ -388,3 +388,31 @@ def test_the_form_makes_a_silence_in_each_ticked_cluster_and_names_them(
     )
     assert everywhere.status_code == 302
     assert Silence.objects.filter(comment="everywhere").count() == 3
+
+
+def chips(page: str) -> list[str]:
+    return re.findall(r'<span class="cluster" title="Cluster">([^<]+)</span>', page)
+
+
+def test_the_alerts_page_marks_filters_and_groups_by_cluster(three, silencer_client, tag):
+    for name in NAMES:
+        three.push(name, "PageAlert", tag)
+    sync("--kind", "alerts")
+
+    def page(q, **params) -> str:
+        response = silencer_client.get("/alerts/", {"q": q, **params})
+        assert response.status_code == 200
+        return response.content.decode()
+
+    everything = page(f'test="{tag}"')
+    only_us = page(f'test="{tag}" @cluster="us"')
+    not_eu = page(f'test="{tag}" @cluster!="eu"')
+    grouped = page(f'test="{tag}"', group_by="@cluster")
+
+    assert sorted(chips(everything)) == ["eu", "staging", "us"]
+    assert chips(only_us) == ["us"]
+    assert sorted(chips(not_eu)) == ["staging", "us"]
+    groups = re.findall(r'<section class="group" aria-label="@cluster ([^"]+)"', grouped)
+    assert sorted(groups) == ["eu", "staging", "us"]
+    link = re.search(r'href="/silences/new/\?alert=[^"&]+&amp;cluster=us"', only_us)
+    assert link is not None

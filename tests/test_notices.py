@@ -359,6 +359,48 @@ def test_it_gives_up_after_the_configured_retries_and_the_silence_stays(
     assert "giving up" in caplog.text and "slack" in caplog.text
 
 
+def test_the_slack_url_stays_out_of_a_debug_log(am, notify, receiver, silencer, tag, caplog):
+    # LOG_LEVEL=DEBUG, as an operator sets it to chase a problem: the HTTP library logs each
+    # request's path at DEBUG, and Slack's path is the webhook's secret.
+    receiver.statuses = [500]
+    with caplog.at_level(logging.DEBUG):
+        services.create_silence(Actor(silencer), values(tag))
+
+    assert len(receiver.slack()) == 2  # a failure and its retry, both logged at length
+    assert "slack-secret-token" not in caplog.text
+    assert "/hook" not in caplog.text  # another webhook's path may hold a token too
+
+
+def test_the_slack_url_stays_out_of_the_log_when_slack_answers_garbled_headers(
+    am, notify, silencer, tag, caplog
+):
+    # The HTTP library warns "Failed to parse headers (url=...)" with the whole URL, at the
+    # default log level. Garbled headers are what a real receiver cannot be made to send: a
+    # stand-in writes them.
+    class Garbled(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nnot a header\r\n\r\nok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Garbled)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        notify.NOTIFY_SLACK_WEBHOOK_URL = f"http://127.0.0.1:{server.server_address[1]}{SLACK_PATH}"
+        notify.NOTIFY_WEBHOOK_URLS = []
+        with caplog.at_level(logging.INFO):
+            silence = services.create_silence(Actor(silencer), values(tag))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert Delivery.objects.get(silence_id=silence.id).attempts >= 1
+    assert "slack-secret-token" not in caplog.text
+
+
 def test_it_does_not_retry_a_webhook_that_refuses_the_request(am, notify, receiver, silencer, tag):
     receiver.statuses = [404, 404]  # what Slack answers for a deleted webhook
     notify.NOTIFY_WEBHOOK_URLS = []

@@ -361,8 +361,88 @@ def test_it_refuses_credentials_it_cannot_take_out_of_a_url(variable, password):
     assert "YmFy" not in result.stderr and "Zm9v" not in result.stderr
 
 
+# Links everyone sees: the header's Alertmanager link, and the links in every notice.
+@pytest.mark.parametrize("variable", ["ALERTMANAGER_EXTERNAL_URL", "SITE_URL"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://alertui:Zm9vYmFy@site.example.com",
+        "https://alertui:Zm9v/YmFy@site.example.com",  # unencoded: host "alertui", path "/...@"
+        "https://Zm9v/YmFy@site.example.com/",
+        "https://Zm9vYmFy@site.example.com",
+        "https://alertui:Zm9v%2FYmFy@site.example.com",
+    ],
+)
+def test_it_refuses_credentials_in_a_url_everyone_sees(variable, url):
+    result = start({"SECRET_KEY": GOOD_KEY, variable: url})
+
+    assert result.returncode != 0, f"started with {variable}={url}"
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(
+        f"django.core.exceptions.ImproperlyConfigured: {variable} must not carry credentials"
+    ), line
+    assert "Zm9v" not in result.stderr
+
+
+@pytest.mark.parametrize("variable", ["ALERTMANAGER_URL", "PROMETHEUS_URL"])
+@pytest.mark.parametrize(
+    "url", ["https://am.example.com/?access_token=Zm9vYmFy", "https://am.example.com/am?t=Zm9vYmFy"]
+)
+def test_it_refuses_a_server_url_with_a_query_that_pages_would_show(variable, url):
+    # Paths are appended to the URL, so a query could never work; a token in it would be shown
+    # on pages and in /metrics.
+    result = start({"SECRET_KEY": GOOD_KEY, variable: url})
+
+    assert result.returncode != 0
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"django.core.exceptions.ImproperlyConfigured: {variable}: "), line
+    assert "must not have a query string" in line
+    assert "Zm9v" not in result.stderr
+
+
+@pytest.mark.parametrize("variable", ["NOTIFY_SLACK_WEBHOOK_URL", "NOTIFY_WEBHOOK_URLS"])
+def test_a_webhook_url_it_cannot_read_is_refused_without_repeating_it(variable):
+    # The scheme forgotten: the message must not print the URL, whose path is the secret.
+    result = start({"SECRET_KEY": GOOD_KEY, variable: "hooks.slack.com/services/T0/B0/Zm9vYmFy"})
+
+    assert result.returncode != 0
+    line = result.stderr.strip().splitlines()[-1]
+    assert line == (
+        f"django.core.exceptions.ImproperlyConfigured: {variable}: an entry is not an http(s) "
+        "URL (http:// or https:// and a host)"
+    )
+    assert "Zm9v" not in result.stderr
+
+
 def test_it_still_reads_urls_with_an_at_sign_percent_encoded():
     found = effective(
         {"SECRET_KEY": GOOD_KEY, "ALERTMANAGER_URL": "https://alertui:Zm9v%2FYm%40Fy@am:9093"}
     )
     assert found["alertmanagers"] == ["https://am:9093"]
+
+
+DEBUG_PAGE = SETUP + (
+    "\nimport sys\nfrom django.test import RequestFactory\n"
+    "from django.views.debug import technical_500_response\n"
+    "try:\n    raise RuntimeError('boom')\nexcept RuntimeError:\n"
+    "    page = technical_500_response(RequestFactory().get('/'), *sys.exc_info())\n"
+    "print(page.content.decode())"
+)
+
+
+def test_the_debug_error_page_hides_urls_that_carry_secrets():
+    # DEBUG=true lists every setting on an error page; Django hides only names like KEY or PASS.
+    result = start(
+        {
+            "DEBUG": "true",
+            "NOTIFY_SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/Zm9vYmFy",
+            "NOTIFY_WEBHOOK_URLS": "https://hooks.example.com/in?token=c2VjcmV0",
+            "REDIS_URL": "redis://:cmVkaXNwYXNz@redis.example.com:6379/0",
+        },
+        DEBUG_PAGE,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "NOTIFY_SLACK_WEBHOOK_URL" in result.stdout  # the page lists the settings...
+    for secret in ("Zm9vYmFy", "c2VjcmV0", "cmVkaXNwYXNz"):
+        assert secret not in result.stdout  # ...without these

@@ -27,8 +27,8 @@ from alertui.silences.models import Silence
 from alertui.silences.recorder import Actor
 from alertui.sync.models import SourceStatus
 from alertui.sync.runs import lock_name
+from tests.api_client import token_client
 from tests.servers import free_port, make_alert
-from tests.test_api import token_client
 from tests.test_browser_alerts import my_alerts, sync_until
 from tests.test_failures import messages_in
 

@@ -14,18 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+from alertui.alerts import ranking
 from alertui.alerts.models import Alert
 from alertui.caches import BoundedCache, approx_size
-from alertui.matchers import Matcher, matches_all
+from alertui.integrations import values
+from alertui.matchers import CLUSTER, Matcher, matches_all
 from alertui.sync.health import SNAPSHOT
 from alertui.sync.models import SourceStatus
 
 STATES = ("active", "silenced", "inhibited")
-SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3, "none": 5}
 
 
 @dataclass(frozen=True)
 class AlertView:
+    cluster: str
     fingerprint: str
     alertname: str
     severity: str
@@ -36,6 +38,7 @@ class AlertView:
     inhibited_by: tuple
     starts_at: datetime | None
     generator_url: str
+    receivers: tuple
     text: str  # lower-cased labels and annotations, for free-text search
     key: int  # changes whenever anything shown of the alert changes: its rendering's cache key
 
@@ -46,6 +49,20 @@ class AlertView:
     @property
     def description(self) -> str:
         return self.annotations.get("description", "")
+
+    @property
+    def headline(self) -> str:
+        """The one-line text of the row: the summary, else the description."""
+        return self.summary or self.description
+
+    @property
+    def runbook_url(self) -> str:
+        """The runbook link, only when it is an http(s) URL (annotations are anyone's text)."""
+        for name in ("runbook_url", "runbook"):
+            url = values.http_url(self.annotations.get(name))
+            if url:
+                return url
+        return ""
 
 
 @dataclass
@@ -71,7 +88,7 @@ class AlertGroup:
     @property
     def severities(self) -> list[tuple[str, int]]:
         counts = Counter(a.severity or "none" for a in self.alerts)
-        return sorted(counts.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0], 4), kv[0]))
+        return sorted(counts.items(), key=lambda kv: (ranking.severity_rank(kv[0]), kv[0]))
 
     @cached_property
     def common_labels(self) -> dict[str, str]:
@@ -85,10 +102,14 @@ class AlertGroup:
                 break
         return dict(sorted(common))
 
-    def rank(self):
-        worst = min((SEVERITY_ORDER.get(a.severity, 4) for a in self.alerts), default=9)
-        # Groups with something still notifying first, then the most severe, then the largest.
-        return (0 if self.states.get("active") else 1, worst, -len(self.alerts), self.key)
+    @property
+    def all_silenced(self) -> bool:
+        """Every alert of the group is muted by a silence: "Silence group" has nothing to do."""
+        return self.states.get("silenced", 0) == len(self.alerts)
+
+    @cached_property
+    def active_critical(self) -> int:
+        return sum(1 for a in self.alerts if a.state == "active" and a.severity == "critical")
 
 
 _lock = threading.Lock()
@@ -138,7 +159,9 @@ def _state(alert: Alert) -> str:
 
 def _view(alert: Alert) -> AlertView:
     words = [f"{k}={v}" for k, v in alert.labels.items()] + list(alert.annotations.values())
+    words.append(f"{CLUSTER}={alert.cluster}")
     shown = (
+        alert.cluster,
         alert.fingerprint,
         tuple(alert.labels.items()),
         tuple(alert.annotations.items()),
@@ -147,8 +170,10 @@ def _view(alert: Alert) -> AlertView:
         tuple(alert.inhibited_by),
         alert.starts_at,
         alert.generator_url,
+        tuple(alert.receivers or ()),
     )
     return AlertView(
+        cluster=alert.cluster,
         fingerprint=alert.fingerprint,
         alertname=alert.alertname,
         severity=alert.severity,
@@ -159,6 +184,7 @@ def _view(alert: Alert) -> AlertView:
         inhibited_by=tuple(alert.inhibited_by),
         starts_at=alert.starts_at,
         generator_url=alert.generator_url,
+        receivers=tuple(str(r) for r in alert.receivers or ()),
         text=" ".join(words).lower(),
         key=hash(shown),
     )
@@ -196,14 +222,17 @@ def current_alerts() -> list[AlertView]:
 def _updated(cached: list[AlertView], since: int, upto: int) -> list[AlertView] | None:
     """The cached snapshot brought up to date by reading only the rows written since: cheap
     when a few alerts of thousands changed, as in every sync but the first."""
-    current = set(Alert.objects.values_list("fingerprint", flat=True))
-    by_fingerprint = {a.fingerprint: a for a in cached if a.fingerprint in current}
+    # By cluster and fingerprint: one alert may fire in several clusters.
+    current = set(Alert.objects.values_list("cluster", "fingerprint"))
+    by_key = {
+        (a.cluster, a.fingerprint): a for a in cached if (a.cluster, a.fingerprint) in current
+    }
     changed = Alert.objects.filter(snapshot_version__gt=since, snapshot_version__lte=upto)
     for row in changed.iterator(chunk_size=2000):
-        by_fingerprint[row.fingerprint] = _view(row)
-    if len(by_fingerprint) != len(current):
+        by_key[(row.cluster, row.fingerprint)] = _view(row)
+    if len(by_key) != len(current):
         return None  # rows written by something other than the sync: read everything
-    return list(by_fingerprint.values())
+    return list(by_key.values())
 
 
 def grouped_view(
@@ -224,25 +253,48 @@ def grouped_view(
     return everything, found[0], found[1]
 
 
+_index: tuple[int | None, dict] = (None, {})
+
+
+def by_fingerprint(everything: list[AlertView]) -> dict[str, AlertView]:
+    """The snapshot's alerts by fingerprint (one index, of the current snapshot only)."""
+    global _index
+    generation = generation_of(everything)
+    cached_generation, index = _index
+    if generation is None or generation != cached_generation:
+        index = {a.fingerprint: a for a in everything}
+        if generation is not None:
+            _index = (generation, index)
+    return index
+
+
 def select(
     alerts: list[AlertView], matchers: list[Matcher], words: list[str], states: set[str]
 ) -> list[AlertView]:
     words = [w.lower() for w in words]
+    # @cluster matchers test the alert's cluster; the others its labels.
+    on_cluster = [m for m in matchers if m.name == CLUSTER]
+    matchers = [m for m in matchers if m.name != CLUSTER]
     return [
         a
         for a in alerts
-        if a.state in states and matches_all(matchers, a.labels) and all(w in a.text for w in words)
+        if a.state in states
+        and matches_all(matchers, a.labels)
+        and all(m.matches({CLUSTER: a.cluster}) for m in on_cluster)
+        and all(w in a.text for w in words)
     ]
 
 
 def group(alerts: list[AlertView], label: str) -> list[AlertGroup]:
     groups: dict[str | None, AlertGroup] = {}
     for alert in alerts:
-        value = alert.labels.get(label)
+        value = alert.cluster if label == CLUSTER else alert.labels.get(label)
         if value not in groups:
             groups[value] = AlertGroup(label, value)
         groups[value].alerts.append(alert)
-    return sorted(groups.values(), key=AlertGroup.rank)
+    for found in groups.values():
+        found.alerts.sort(key=ranking.alert_order)
+    return sorted(groups.values(), key=ranking.group_rank)
 
 
 def overview(everything: list[AlertView]) -> tuple[Counter, list[str]]:

@@ -8,13 +8,17 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from alertui.accounts.roles import can_silence
-from alertui.alerts import snapshot
+from alertui.alerts import ranking, row_context, snapshot
 from alertui.alerts.models import AlertHistory
-from alertui.matchers import LABEL_NAME, MatcherError, parse_filter
+from alertui.matchers import CLUSTER, LABEL_NAME, MatcherError, parse_filter
+from alertui.rules import store as rule_store
 from alertui.sync import health
 
 GROUPS_PER_PAGE = 25
-ALERTS_PER_GROUP = 10
+# A group of more alerts than this is collapsed to its header (and its active criticals)
+# until expanded: one noisy rule must not push everything else off the screen.
+COLLAPSE_OVER = 5
+ALERTS_PER_GROUP = 10  # active criticals shown in a collapsed group, at most
 EXPANDED_LIMIT = 500
 DEFAULT_STATES = ("active",)
 # Shown on an alert's one-line summary, when present; the rest are in its details.
@@ -25,7 +29,7 @@ def _query(request) -> dict:
     """The page's filter, read from the URL so a view can be shared as a link."""
     group_by = request.GET.get("group_by", "alertname").strip()[:100] or "alertname"
     errors = []
-    if not LABEL_NAME.match(group_by):
+    if group_by != CLUSTER and not LABEL_NAME.match(group_by):
         errors.append(f"Cannot group by {group_by!r}: that is not a label name.")
         group_by = "alertname"
     states = [s for s in request.GET.getlist("state") if s in snapshot.STATES]
@@ -53,17 +57,28 @@ def _query(request) -> dict:
 
 
 class PageGroup:
-    """A group as one page shows it: its first alerts, or all of them once expanded."""
+    """A group as one page shows it: all its alerts when few, else its header and active
+    criticals (the alerts are in severity order, so those lead) until expanded."""
 
     def __init__(self, group: snapshot.AlertGroup, params: QueryDict):
         self.group = group
-        self.expanded = group.key in params.getlist("expand")
-        self.visible = group.alerts[: EXPANDED_LIMIT if self.expanded else ALERTS_PER_GROUP]
+        expanded = params.getlist("expand")
+        self.expanded = group.key in expanded
+        self.collapsible = len(group.alerts) > COLLAPSE_OVER
+        if self.expanded:
+            self.visible = group.alerts[:EXPANDED_LIMIT]
+        elif self.collapsible:
+            self.visible = group.alerts[: min(group.active_critical, ALERTS_PER_GROUP)]
+        else:
+            self.visible = group.alerts
         self.hidden_count = len(group.alerts) - len(self.visible)
-        # This page, with this group added to those already expanded.
+        # This page, with this group added to (or taken from) those already expanded.
         expand = params.copy()
         expand.appendlist("expand", group.key)
         self.expand_query = expand.urlencode()
+        collapse = params.copy()
+        collapse.setlist("expand", [k for k in expanded if k != group.key])
+        self.collapse_query = collapse.urlencode()
 
     def __getattr__(self, name):
         return getattr(self.group, name)
@@ -88,7 +103,7 @@ def alert_list(request):
         shown, groups = [], []  # an unreadable filter shows nothing rather than everything
     totals, label_names = snapshot.overview(everything)
     viewer_can_silence = can_silence(request.user)
-    page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    page = ranking.Pages(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     params = _shown_params(query, groups)
     note = health.note(health.ALERTMANAGER_ALERTS)
     ctx = {
@@ -99,6 +114,11 @@ def alert_list(request):
         "can_silence": viewer_can_silence,
         "note": note,
     }
+    _wrap_groups(page, params)
+    # Who muted the alerts shown, and until when: read per request (silences change without
+    # the alert snapshot changing), so the cached HTML is keyed by it too.
+    silence_info = row_context.silences_for(a for g in page for a in g.visible)
+    rules = rule_store.RuleLookup()
     # Every open tab polling the same view gets the same HTML, rendered once per snapshot.
     generation = snapshot.generation_of(everything)
     key = (
@@ -108,12 +128,20 @@ def alert_list(request):
         page.number,
         tuple(query["errors"]),
         note,
+        tuple(sorted(silence_info.items())),
+        rules.version,
     )
     results = _rendered_pages.get(key) if generation is not None else None
     if results is None:
         results = render_to_string(
             "alerts/list.html#results",
-            {**ctx, **_results_context(query, params, page, shown, groups)},
+            {
+                **ctx,
+                **_results_context(query, params, page, shown, groups),
+                "silence_info": silence_info,
+                "everything": everything,
+                "rules": rules,
+            },
         )
         if generation is not None:
             _rendered_pages.put(key, results)
@@ -138,12 +166,15 @@ def _shown_params(query: dict, groups: list[snapshot.AlertGroup]) -> QueryDict:
     return params
 
 
-def _results_context(query: dict, params: QueryDict, page, shown, groups) -> dict:
+def _wrap_groups(page, params: QueryDict) -> None:
     # The groups are shared by all requests (cached per snapshot): wrap, never modify them.
     here = params.copy()
     if page.number > 1:
         here["page"] = str(page.number)
     page.object_list = [PageGroup(g, here) for g in page.object_list]
+
+
+def _results_context(query: dict, params: QueryDict, page, shown, groups) -> dict:
     return {
         "page": page,
         "groups_total": len(groups),

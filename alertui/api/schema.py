@@ -29,10 +29,10 @@ class AutoSchema(drf_spectacular.openapi.AutoSchema):
             "403": ("Signed in, but not allowed (only silencers change silences).", error),
             "429": ("Too many requests; wait and retry.", error),
         }
-        if "{" in self.path:
-            common["404"] = ("No such silence.", error)
-        elif self._is_list_view() and self._get_paginator():
+        if self._is_list_view() and self._get_paginator():
             common["404"] = ("No such page (`page` past the last one).", error)
+        elif "{" in self.path:
+            common["404"] = ("No such silence.", error)
         for code, (text, schema) in common.items():
             if code not in bodies:
                 bodies[code] = {

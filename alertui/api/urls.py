@@ -14,7 +14,7 @@ urlpatterns = [
     path("silences/<str:silence_id>/expire/", api(views.silence_expire), name="api_silence_expire"),
     path(
         "silences/<str:silence_id>/history/",
-        api(views.silence_history),
+        api(views.SilenceHistory.as_view()),
         name="api_silence_history",
     ),
     path("alerts/", api(views.AlertList.as_view()), name="api_alerts"),

@@ -47,6 +47,7 @@ class AuditEvent(models.Model):
         BROWSER = "browser"
         SYNC = "sync"  # observed in Alertmanager: made by amtool, another UI, or time
         API = "api"
+        MAINTENANCE = "maintenance"  # made by a maintenance window's job for its owner
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     # The Alertmanager cluster (alertui.clusters) this row is of.

@@ -187,7 +187,9 @@ def audit_silence(request, silence_id):
     action_ids = set(actions.values_list("action_id", flat=True)[:100])
     events = AuditEvent.objects.filter(Q(silence_id__in=chain) | Q(action_id__in=action_ids))
     events = events.select_related("actor")
-    events = events.order_by("at", "id")
+    # Oldest first, a page at a time: a silence extended every few minutes by a script gathers
+    # thousands of events, and one page must not render them all.
+    page = Paginator(events.order_by("at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
     silences = list(Silence.objects.filter(id__in=chain).order_by("first_seen_at"))
     # The silence as it is now: the id no edit replaced (the newest, should the mirror hold
     # several), to open it or, once it has ended, to recreate it.
@@ -196,7 +198,7 @@ def audit_silence(request, silence_id):
     ctx = {
         "silence_id": silence_id,
         "chain": chain,
-        "events": events,
+        "page": page,
         "silences": silences,
         "current": current,
         "can_recreate": (

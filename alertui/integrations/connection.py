@@ -37,6 +37,13 @@ class Connection:
 
     def __post_init__(self):
         parts = urlsplit(self.url)
+        if parts.query or parts.fragment:
+            # Nothing could be appended to such a base URL, and a token in its query would be
+            # shown wherever the URL is (this message included).
+            raise ValueError(
+                "the URL must not have a query string or fragment (give a token in "
+                "_BEARER_TOKEN, or basic auth in _USERNAME and _PASSWORD)"
+            )
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{redact(self.url)!r} is not an http(s) URL")
         if parts.username is not None or parts.password is not None:

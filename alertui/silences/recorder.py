@@ -37,10 +37,16 @@ class Actor:
     remote_addr: str | None = None
     request_id: str = ""
     api_token: str = ""  # the API token's name and key prefix, for changes made through the API
+    # Who the audit names when it is not the user alone: "maintenance window X, owner Y".
+    label: str = ""
 
     @property
     def name(self) -> str:
         return self.user.get_username()
+
+    @property
+    def audit_name(self) -> str:
+        return (self.label or self.name)[:255]
 
 
 def snapshot(silence) -> dict:
@@ -152,7 +158,7 @@ def begin(
         action=action,
         source=actor.source,
         actor=actor.user,
-        actor_name=actor.name,
+        actor_name=actor.audit_name,
         silence_id=silence_id,
         before=before,
         remote_addr=actor.remote_addr,

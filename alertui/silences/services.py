@@ -81,12 +81,13 @@ def create_silence(
     values: SilenceValues,
     *,
     recreated_from: str = "",
+    note: str = "",
     cluster: str | None = None,
     action_id: str = "",
 ) -> Silence:
     """A new silence in `cluster` (the first one when not given); `recreated_from` names the
-    expired silence it was made from; `action_id` links it with its siblings made in other
-    clusters by the same action."""
+    expired silence it was made from; `note` goes to its audit row; `action_id` links it with
+    its siblings made in other clusters by the same action."""
     cluster = clusters.get(cluster).name if cluster else clusters.configured()[0].name
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     action = Action.RECREATED if recreated_from else Action.CREATED
@@ -101,7 +102,7 @@ def create_silence(
     )
     new_id = _send(intent, lambda: client.post_silence(request))
     created = _read_back(client, new_id, request)
-    return recorder.complete(intent, created, previous_id=recreated_from)
+    return recorder.complete(intent, created, previous_id=recreated_from, note=note)
 
 
 def _check_recreated_from(silence_id: str) -> None:

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from alertui import clusters
 from alertui.clients import prometheus_client
 from alertui.clusters import Cluster
 from alertui.integrations.prometheus import PrometheusError
+from alertui.rules import store as rule_store
 from alertui.sync import health
 from alertui.sync.runs import cluster_sync
 from alertui.targets.models import FailingTarget, RuleFailure, ScrapePool, TargetHistory
@@ -42,6 +44,10 @@ def sync_targets(cluster: Cluster) -> TargetSyncResult:
     for url in cluster.prometheus_urls:
         _sync_source(cluster.name, url, result)
     _forget_removed_sources(cluster.name, cluster.prometheus_urls)
+    # The rules are kept by Prometheus URL, of every cluster.
+    rule_store.forget_sources_except(
+        [url for each in clusters.configured() for url in each.prometheus_urls]
+    )
     return result
 
 
@@ -129,6 +135,7 @@ def _sync_source(cluster: str, url: str, result: TargetSyncResult) -> None:
             for r in rules
             if r.health == "err"
         )
+    rule_store.replace_rules(url, rules)  # what the alerts page shows as an alert's expression
     result.failing += len(failing)
     run.success(changed=True)
 

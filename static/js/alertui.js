@@ -35,11 +35,27 @@
       const when = Date.parse(el.getAttribute("datetime"));
       if (!isNaN(when)) el.textContent = shortDuration((now - when) / 1000);
     });
+    root.querySelectorAll("time[data-until]").forEach(function (el) {
+      const when = Date.parse(el.getAttribute("datetime"));
+      if (!isNaN(when)) el.textContent = shortDuration((when - now) / 1000);
+    });
+  }
+
+  // "16:05:58" today, "2026-11-29 16:05" another day: the start next to "for 42s".
+  function compactTime(when) {
+    const full = formatTime(when), today = formatTime(new Date());
+    return full.slice(0, 10) === today.slice(0, 10) ? full.slice(11, 19) : full.slice(0, 16);
   }
 
   function localizeTimes(root) {
     updateSince(root);
-    root.querySelectorAll("time[datetime]:not([data-relative]):not([data-since])").forEach(function (el) {
+    root.querySelectorAll("time[data-compact]").forEach(function (el) {
+      const when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      el.title = formatTime(when);
+      el.textContent = compactTime(when);
+    });
+    root.querySelectorAll("time[datetime]:not([data-relative]):not([data-since]):not([data-until]):not([data-compact])").forEach(function (el) {
       const when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
       if (!el.title) el.title = el.textContent.trim();
@@ -168,9 +184,9 @@
     focused = null;
     const active = document.activeElement;
     if (active && active.closest && active.closest("#results")) {
-      const details = active.closest("details[data-key]");
+      const row = active.closest("[data-row]");
       focused = {
-        key: details ? details.dataset.key : null,
+        key: row ? row.dataset.row : null,
         tag: active.tagName,
         href: active.getAttribute("href"),
         text: active.textContent,
@@ -185,7 +201,7 @@
     openKeys = [];
     if (!focused) return;
     const scope = focused.key
-      ? document.querySelector('#results details[data-key="' + CSS.escape(focused.key) + '"]')
+      ? document.querySelector('#results [data-row="' + CSS.escape(focused.key) + '"]')
       : document.getElementById("results");
     if (scope) {
       const match = Array.from(scope.querySelectorAll(focused.tag)).find(function (el) {

@@ -30,6 +30,37 @@ def firing_for(value: datetime | None) -> str:
     return format_duration(timezone.now() - value)
 
 
+LABEL_HUES = 8  # colours in static/css/alerts.css (.hue-0 ... .hue-7)
+
+
+@register.filter
+def label_hue(value, name) -> str:
+    """`hue-N` for a value of a label chosen in ALERTS_LABEL_COLORS, the same N for the same
+    value everywhere (a checksum, not Python's per-process hash); "" for other labels."""
+    from zlib import crc32
+
+    from django.conf import settings
+
+    if name not in settings.ALERTS_LABEL_COLORS:
+        return ""
+    return f"hue-{crc32(str(value).encode()) % LABEL_HUES}"
+
+
+@register.filter
+def filter_text(value, name) -> str:
+    """`name="value"`, quoted as the filter box reads it back."""
+    from alertui.matchers import Matcher
+
+    return str(Matcher(str(name), "=", str(value)))
+
+
+@register.filter
+def time_left(value: datetime | None) -> str:
+    if not value:
+        return ""
+    return format_duration(value - timezone.now())  # 0s once past
+
+
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key, 0) if mapping else 0
@@ -70,12 +101,17 @@ def duration_text(value) -> str:
 def render_alert(context, alert) -> str:
     from django.utils.safestring import mark_safe
 
+    from alertui.alerts import row_context
     from alertui.alerts.rendering import alert_html
 
+    rules = context.get("rules")
     html = alert_html(
         alert,
         can_silence=bool(context.get("can_silence")),
         key_labels=tuple(context.get("key_labels") or ()),
+        expressions=rules.expressions(alert.alertname, alert.labels) if rules else (),
+        silences=row_context.row_silences(alert, context.get("silence_info") or {}),
+        inhibitors=row_context.row_inhibitors(alert, context.get("everything") or []),
     )
     return mark_safe(html)  # rendered by the autoescaping template alerts/_alert.html
 
