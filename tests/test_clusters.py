@@ -416,3 +416,20 @@ def test_the_alerts_page_marks_filters_and_groups_by_cluster(three, silencer_cli
     assert sorted(groups) == ["eu", "staging", "us"]
     link = re.search(r'href="/silences/new/\?alert=[^"&]+&amp;cluster=us"', only_us)
     assert link is not None
+
+
+def test_the_api_lists_alerts_with_their_cluster_and_filters_by_it(three, silencer, tag):
+    from tests.api_client import token_client
+
+    api, _ = token_client(silencer)
+    for name in NAMES:
+        three.push(name, "ApiAlert", tag)
+    sync("--kind", "alerts")
+
+    every = api.get("/api/v1/alerts/", {"q": f'test="{tag}"'}).json()["results"]
+    by_param = api.get("/api/v1/alerts/", {"q": f'test="{tag}"', "cluster": "us"}).json()
+    by_filter = api.get("/api/v1/alerts/", {"q": f'test="{tag}" @cluster=~"eu|us"'}).json()
+
+    assert sorted(a["cluster"] for a in every) == ["eu", "staging", "us"]
+    assert [a["cluster"] for a in by_param["results"]] == ["us"]
+    assert sorted(a["cluster"] for a in by_filter["results"]) == ["eu", "us"]

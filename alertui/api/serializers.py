@@ -215,6 +215,7 @@ class ExtendSerializer(serializers.Serializer):
 
 
 class AlertSerializer(serializers.Serializer):
+    cluster = serializers.CharField(help_text="The Alertmanager cluster it fires in.")
     fingerprint = serializers.CharField()
     alertname = serializers.CharField()
     severity = serializers.CharField()

@@ -24,7 +24,7 @@ from alertui.api.permissions import CanChangeSilences
 from alertui.audit.filters import AuditFilter
 from alertui.audit.models import AuditEvent
 from alertui.audit.views import silence_chain
-from alertui.matchers import MatcherError, parse_filter
+from alertui.matchers import CLUSTER, Matcher, MatcherError, parse_filter
 from alertui.requestinfo import actor_for
 from alertui.silences import multi, services
 from alertui.silences.models import Silence
@@ -216,8 +216,10 @@ class SilenceHistory(generics.ListAPIView):
         OpenApiParameter(
             "q",
             OpenApiTypes.STR,
-            description='Matchers and words, as on the alerts page: severity="critical" disk',
+            description='Matchers and words, as on the alerts page: severity="critical" disk '
+            '(@cluster="prod" for a cluster)',
         ),
+        OpenApiParameter("cluster", OpenApiTypes.STR, description="Only this cluster's."),
         OpenApiParameter(
             "state",
             OpenApiTypes.STR,
@@ -243,6 +245,8 @@ class AlertList(generics.ListAPIView):
         unknown = [s for s in states if s not in snapshot.STATES]
         if unknown:
             raise ValidationError({"state": [f"Use {', '.join(snapshot.STATES)}."]})
+        if params.get("cluster"):
+            matchers = [*matchers, Matcher(CLUSTER, "=", params["cluster"][:63])]
         return snapshot.select(snapshot.current_alerts(), matchers, words, set(states))
 
 
