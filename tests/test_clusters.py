@@ -433,3 +433,15 @@ def test_the_api_lists_alerts_with_their_cluster_and_filters_by_it(three, silenc
     assert sorted(a["cluster"] for a in every) == ["eu", "staging", "us"]
     assert [a["cluster"] for a in by_param["results"]] == ["us"]
     assert sorted(a["cluster"] for a in by_filter["results"]) == ["eu", "us"]
+
+
+def test_notices_name_the_cluster(three, silencer, tag):
+    from alertui.notices import messages
+
+    [made] = multi.create_in_clusters(Actor(silencer), silence_values(tag), ["staging"])
+    event = AuditEvent.objects.get(silence_id=made.silence.id)
+
+    notice = messages.event_notice(event)
+
+    assert notice["cluster"] == "staging"
+    assert "in cluster staging" in messages.headline(notice)
