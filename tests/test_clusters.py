@@ -445,3 +445,20 @@ def test_notices_name_the_cluster(three, silencer, tag):
 
     assert notice["cluster"] == "staging"
     assert "in cluster staging" in messages.headline(notice)
+
+
+def test_the_same_alert_in_two_clusters_is_two_rows_each_with_its_history(
+    three, silencer_client, tag
+):
+    three.push("eu", "Twin", tag)
+    three.push("us", "Twin", tag)
+    sync("--kind", "alerts")
+    eu, us = mine(tag).order_by("cluster")
+
+    page = silencer_client.get("/alerts/", {"q": f'test="{tag}"'}).content.decode()
+    history = silencer_client.get(f"/alerts/{us.fingerprint}/history/", {"cluster": "us"})
+
+    assert eu.fingerprint == us.fingerprint and (eu.cluster, us.cluster) == ("eu", "us")
+    assert sorted(chips(page)) == ["eu", "us"]
+    assert f"/alerts/{eu.fingerprint}/history/?cluster=eu" in page
+    assert [f.cluster for f in history.context["page"].object_list] == ["us"]

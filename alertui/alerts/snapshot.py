@@ -256,13 +256,14 @@ def grouped_view(
 _index: tuple[int | None, dict] = (None, {})
 
 
-def by_fingerprint(everything: list[AlertView]) -> dict[str, AlertView]:
-    """The snapshot's alerts by fingerprint (one index, of the current snapshot only)."""
+def by_fingerprint(everything: list[AlertView]) -> dict[tuple[str, str], AlertView]:
+    """The snapshot's alerts by (cluster, fingerprint) (one index, of the current snapshot
+    only): the same fingerprint may fire in several clusters."""
     global _index
     generation = generation_of(everything)
     cached_generation, index = _index
     if generation is None or generation != cached_generation:
-        index = {a.fingerprint: a for a in everything}
+        index = {(a.cluster, a.fingerprint): a for a in everything}
         if generation is not None:
             _index = (generation, index)
     return index

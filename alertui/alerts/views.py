@@ -189,8 +189,19 @@ def _results_context(query: dict, params: QueryDict, page, shown, groups) -> dic
 def alert_history(request, fingerprint):
     fingerprint = fingerprint[:64]
     firings = AlertHistory.objects.filter(fingerprint=fingerprint).order_by("-started_at")
+    # ?cluster=: the one alert of that cluster (the same fingerprint may fire in several).
+    cluster = request.GET.get("cluster", "")[:63]
+    if cluster:
+        firings = firings.filter(cluster=cluster)
     page = Paginator(firings, 50).get_page(request.GET.get("page"))
-    current = next((a for a in snapshot.current_alerts() if a.fingerprint == fingerprint), None)
+    current = next(
+        (
+            a
+            for a in snapshot.current_alerts()
+            if a.fingerprint == fingerprint and (not cluster or a.cluster == cluster)
+        ),
+        None,
+    )
     if current is None and not page.object_list:
         raise Http404("alertui has no record of this alert.")
     labels = current.labels if current else page.object_list[0].labels
