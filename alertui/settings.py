@@ -12,6 +12,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from alertui.clients import sync_bound_of
 from alertui.clusters import check_name as check_cluster_name
 from alertui.clusters import load as load_clusters
 from alertui.env import (
@@ -25,6 +26,7 @@ from alertui.env import (
     env_urls,
     refuse_credentials,
 )
+from alertui.locks import lock_timeout_for
 from alertui.sync.schedule import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -368,7 +370,15 @@ MAINTENANCE_INTERVAL = env_duration_seconds("MAINTENANCE_INTERVAL", "1m")
 # One sync task per kind and cluster (alertui.sync.schedule), with the notices' own jobs.
 CELERY_BEAT_SCHEDULE = {
     **beat_schedule(
-        [cluster.name for cluster in CLUSTERS] or [CLUSTER_NAME],
+        {
+            name: lock_timeout_for(
+                sync_bound_of(peers, servers, ALERTMANAGER_TIMEOUT, PROMETHEUS_TIMEOUT)
+            )
+            for name, peers, servers in (
+                [(c.name, len(c.alertmanagers), len(c.prometheus)) for c in CLUSTERS]
+                or [(CLUSTER_NAME, len(ALERTMANAGER_URLS), len(PROMETHEUS_URLS))]
+            )
+        },
         {
             "SYNC_SILENCES_INTERVAL": SYNC_SILENCES_INTERVAL,
             "SYNC_ALERTS_INTERVAL": SYNC_ALERTS_INTERVAL,

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 
 from alertui.audit.models import AuditEvent
 from alertui.integrations.alertmanager import AlertmanagerClient
+from alertui.locks import sync_lock_timeout
 from alertui.sync.tasks import sync_source
 from tests.servers import free_port, make_alert
 from tests.test_silence_sync import outside
@@ -51,4 +52,6 @@ def test_it_schedules_the_sync_jobs_with_beat(settings):
     assert schedule["sync-alerts-default"]["args"] == ("alerts", "default")
     assert schedule["sync-targets-default"]["args"] == ("targets", "default")
     assert silences["options"]["expires"] < silences["schedule"]
+    # A run ends when its lock would: never two runs of one cluster's sync at once.
+    assert silences["options"]["time_limit"] == sync_lock_timeout("default")
     assert schedule["prune-history"]["task"] == "alertui.sync.tasks.prune_history"

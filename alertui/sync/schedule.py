@@ -4,18 +4,21 @@ kind and cluster. Read by settings (so it imports no app code)."""
 from alertui.sync.registry import KINDS
 
 
-def beat_schedule(cluster_names: list[str], intervals: dict[str, int], prune: int) -> dict:
-    """`intervals`: each kind's interval setting (name: seconds)."""
+def beat_schedule(time_limits: dict[str, int], intervals: dict[str, int], prune: int) -> dict:
+    """`time_limits`: each cluster's name and the seconds its sync task may run (as long as
+    its lock lasts: alertui.locks.lock_timeout_for); `intervals`: each kind's interval
+    setting (name: seconds)."""
     schedule = {}
-    for cluster in cluster_names:
+    for cluster, time_limit in time_limits.items():
         for kind in KINDS:
             every = intervals[kind.interval_setting]
             schedule[f"sync-{kind.name}-{cluster}"] = {
                 "task": "alertui.sync.tasks.sync_source",
                 "schedule": every,
                 "args": (kind.name, cluster),
-                # A run not started within its period is dropped: the next one comes.
-                "options": {"expires": max(1, every - 1)},
+                # A run not started within its period is dropped: the next one comes. One
+                # that outlives its lock is ended by the worker (prefork pool).
+                "options": {"expires": max(1, every - 1), "time_limit": time_limit},
             }
     schedule["prune-history"] = {
         "task": "alertui.sync.tasks.prune_history",
