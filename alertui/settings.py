@@ -12,12 +12,9 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from alertui.clients import sync_bound_of
-from alertui.clusters import check_name as check_cluster_name
-from alertui.clusters import load as load_clusters
+from alertui.clusters import from_environment
 from alertui.env import (
     env_bool,
-    env_connections,
     env_duration_seconds,
     env_int,
     env_list,
@@ -26,8 +23,7 @@ from alertui.env import (
     env_urls,
     refuse_credentials,
 )
-from alertui.locks import lock_timeout_for
-from alertui.sync.schedule import beat_schedule
+from alertui.sync.schedule import beat_schedule, sync_time_limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -242,20 +238,7 @@ CONTENT_SECURITY_POLICY = {
 # Several clusters come from a YAML file (alertui/clusters.py); without one, ALERTMANAGER_URL
 # and PROMETHEUS_URL are one cluster named CLUSTER_NAME. Rows made before there were clusters
 # belong to CLUSTER_NAME after `migrate`.
-CLUSTER_NAME = check_cluster_name(env_str("CLUSTER_NAME", "default"), "CLUSTER_NAME")
-CLUSTERS_FILE = env_str("CLUSTERS_FILE")
-CLUSTERS = load_clusters(CLUSTERS_FILE) if CLUSTERS_FILE else []
-if CLUSTERS:
-    for _prefix in ("ALERTMANAGER", "PROMETHEUS"):
-        if env_str(f"{_prefix}_URL"):
-            raise ImproperlyConfigured(
-                f"CLUSTERS_FILE and {_prefix}_URL: give the servers in the file, not both"
-            )
-    ALERTMANAGER_CONNECTIONS = dict(CLUSTERS[0].alertmanagers)
-    PROMETHEUS_CONNECTIONS = dict(CLUSTERS[0].prometheus)
-else:
-    ALERTMANAGER_CONNECTIONS = env_connections("ALERTMANAGER", "http://127.0.0.1:9093")
-    PROMETHEUS_CONNECTIONS = env_connections("PROMETHEUS", "http://127.0.0.1:9090")
+CLUSTER_NAME, CLUSTERS, ALERTMANAGER_CONNECTIONS, PROMETHEUS_CONNECTIONS = from_environment()
 ALERTMANAGER_URLS = list(ALERTMANAGER_CONNECTIONS)
 if not ALERTMANAGER_URLS:
     raise ImproperlyConfigured("ALERTMANAGER_URL must name at least one Alertmanager")
@@ -370,15 +353,12 @@ MAINTENANCE_INTERVAL = env_duration_seconds("MAINTENANCE_INTERVAL", "1m")
 # One sync task per kind and cluster (alertui.sync.schedule), with the notices' own jobs.
 CELERY_BEAT_SCHEDULE = {
     **beat_schedule(
-        {
-            name: lock_timeout_for(
-                sync_bound_of(peers, servers, ALERTMANAGER_TIMEOUT, PROMETHEUS_TIMEOUT)
-            )
-            for name, peers, servers in (
-                [(c.name, len(c.alertmanagers), len(c.prometheus)) for c in CLUSTERS]
-                or [(CLUSTER_NAME, len(ALERTMANAGER_URLS), len(PROMETHEUS_URLS))]
-            )
-        },
+        sync_time_limits(
+            [(c.name, len(c.alertmanagers), len(c.prometheus)) for c in CLUSTERS]
+            or [(CLUSTER_NAME, len(ALERTMANAGER_URLS), len(PROMETHEUS_URLS))],
+            ALERTMANAGER_TIMEOUT,
+            PROMETHEUS_TIMEOUT,
+        ),
         {
             "SYNC_SILENCES_INTERVAL": SYNC_SILENCES_INTERVAL,
             "SYNC_ALERTS_INTERVAL": SYNC_ALERTS_INTERVAL,

@@ -11,6 +11,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+import requests
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -56,9 +57,16 @@ class World:
                 ).start()
             for prom in self.prometheus.values():
                 prom.wait_settled()
+            for name in NAMES:  # what each Prometheus fires has reached its cluster
+                wait_until(lambda n=name: self.firing(n), 60, f"AlwaysFiring in {name}")
         except BaseException:
             self.stop()
             raise
+
+    def firing(self, name: str) -> bool:
+        peer = self.peers[name][0]
+        alerts = requests.get(f"{peer.url}/api/v2/alerts", timeout=5).json()
+        return any(a["labels"].get("alertname") == "AlwaysFiring" for a in alerts)
 
     def clusters(self) -> list[Cluster]:
         return [

@@ -4,6 +4,18 @@ kind and cluster. Read by settings (so it imports no app code)."""
 from alertui.sync.registry import KINDS
 
 
+def sync_time_limits(clusters, am_timeout: int, prom_timeout: int) -> dict[str, int]:
+    """Each cluster's (name, peers, Prometheus servers): the seconds its sync task may run,
+    as long as its lock lasts."""
+    from alertui.clients import sync_bound_of
+    from alertui.locks import lock_timeout_for
+
+    return {
+        name: lock_timeout_for(sync_bound_of(peers, servers, am_timeout, prom_timeout))
+        for name, peers, servers in clusters
+    }
+
+
 def beat_schedule(time_limits: dict[str, int], intervals: dict[str, int], prune: int) -> dict:
     """`time_limits`: each cluster's name and the seconds its sync task may run (as long as
     its lock lasts: alertui.locks.lock_timeout_for); `intervals`: each kind's interval
