@@ -55,8 +55,15 @@ def change_bound(cluster: str | None = None) -> float:
 def sync_bound(cluster: str | None = None) -> float:
     """The longest the calls of any one sync run of a cluster can take: the alerts of every
     peer, the silences (with failover), or each Prometheus's targets, pools and rules."""
-    prometheus = CALLS_PER_PROMETHEUS_SYNC * settings.PROMETHEUS_TIMEOUT
-    return max(
-        alertmanager_call_bound(cluster),
-        prometheus * len(_cluster(cluster).prometheus),
+    chosen = _cluster(cluster)
+    return sync_bound_of(
+        len(chosen.alertmanagers),
+        len(chosen.prometheus),
+        settings.ALERTMANAGER_TIMEOUT,
+        settings.PROMETHEUS_TIMEOUT,
     )
+
+
+def sync_bound_of(peers: int, prometheus: int, am_timeout: float, prom_timeout: float) -> float:
+    """sync_bound from the numbers themselves (settings use it before Django is set up)."""
+    return max(am_timeout * max(1, peers), CALLS_PER_PROMETHEUS_SYNC * prom_timeout * prometheus)

@@ -110,7 +110,31 @@ def check_name(name: object, where: str) -> str:
     return name
 
 
-# -- reading the file ------------------------------------------------------------------------
+# -- reading the configuration -----------------------------------------------------------------
+
+
+def from_environment() -> tuple[str, list[Cluster], dict, dict]:
+    """For settings: CLUSTER_NAME, the clusters of CLUSTERS_FILE (none without it), and the
+    Alertmanager and Prometheus connections of the first cluster (ALERTMANAGER_URL's and
+    PROMETHEUS_URL's without a file)."""
+    from alertui.env import env_connections, env_str
+
+    name = check_name(env_str("CLUSTER_NAME", "default"), "CLUSTER_NAME")
+    path = env_str("CLUSTERS_FILE")
+    if not path:
+        return (
+            name,
+            [],
+            env_connections("ALERTMANAGER", "http://127.0.0.1:9093"),
+            env_connections("PROMETHEUS", "http://127.0.0.1:9090"),
+        )
+    for prefix in ("ALERTMANAGER", "PROMETHEUS"):
+        if env_str(f"{prefix}_URL"):
+            raise ImproperlyConfigured(
+                f"CLUSTERS_FILE and {prefix}_URL: give the servers in the file, not both"
+            )
+    found = load(path)
+    return name, found, dict(found[0].alertmanagers), dict(found[0].prometheus)
 
 
 def load(path: str) -> list[Cluster]:

@@ -1,7 +1,9 @@
 from django.utils import timezone
 
+from alertui import clusters
 from alertui.accounts.roles import can_silence
-from alertui.alerts.models import Alert, SourceStatus
+from alertui.alerts.models import Alert
+from alertui.sync.health import sources
 
 
 def navigation(request):
@@ -9,10 +11,12 @@ def navigation(request):
         return {}
     from alertui.targets.models import FailingTarget
 
-    statuses = list(SourceStatus.objects.all())
+    statuses = list(sources())
     successes = [s.last_success_at for s in statuses if s.last_success_at]
     return {
         "nav_can_silence": can_silence(request.user),
+        # Pages name the cluster of each row only when there are several.
+        "nav_clusters": clusters.names(),
         "nav_failing_sources": [s for s in statuses if s.failing_since],
         "nav_synced_at": min(successes) if successes else None,
         "nav_now": timezone.now(),

@@ -16,12 +16,18 @@ log = logging.getLogger(__name__)
 MARGIN = 60
 
 
-def sync_lock_timeout() -> int:
-    return max(300, int(sync_bound()) + MARGIN)
+def sync_lock_timeout(cluster: str | None = None) -> int:
+    return lock_timeout_for(sync_bound(cluster))
 
 
-def change_lock_timeout() -> int:
-    return max(60, int(change_bound()) + MARGIN)
+def lock_timeout_for(bound: float) -> int:
+    """How long a sync's lock lasts (and its task may run: alertui.sync.schedule), for calls
+    that take at most `bound` seconds."""
+    return max(300, int(bound) + MARGIN)
+
+
+def change_lock_timeout(cluster: str | None = None) -> int:
+    return max(60, int(change_bound(cluster)) + MARGIN)
 
 
 class LockUnavailable(Exception):

@@ -19,6 +19,9 @@ from alertui.caches import BoundedCache
 OPERATORS = ("=", "!=", "=~", "!~")
 # Classic Prometheus label names: accepted by every Alertmanager version (0.25 rejects others).
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# A reserved name for the alerts page's filter and grouping: the alert's cluster, used like a
+# label (`@cluster="prod"`). No label can have it, and no silence matcher may use it.
+CLUSTER = "@cluster"
 _MATCHER = re.compile(
     r"""\s*(?P<name>[^\s=!~,{}"]+)\s*(?P<op>=~|!~|!=|=)\s*"""
     r"""(?P<value>"(?:[^"\\]|\\.)*"|[^\s,{}"]*)\s*,?"""
@@ -75,7 +78,7 @@ class Matcher:
         return self.op in ("=", "=~")
 
     def validate(self) -> None:
-        if not LABEL_NAME.match(self.name):
+        if self.name != CLUSTER and not LABEL_NAME.match(self.name):
             raise MatcherError(
                 f"invalid label name {self.name!r}: use letters, digits and underscores, "
                 "not starting with a digit"
@@ -202,6 +205,10 @@ def validate_silence_matchers(matchers: list[Matcher]) -> None:
     """The rules Alertmanager applies to a silence, checked before anything is sent."""
     if not matchers:
         raise MatcherError("Add at least one matcher.")
+    if any(m.name == CLUSTER for m in matchers):
+        raise MatcherError(
+            f"{CLUSTER} chooses clusters on the alerts page; a silence cannot use it."
+        )
     for matcher in matchers:
         matcher.validate()
     if all(m.matches_empty() for m in matchers):

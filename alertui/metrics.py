@@ -8,36 +8,46 @@ from django.db.models import Count
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from alertui.alerts.models import Alert, SourceStatus
+from alertui.alerts.models import Alert
 from alertui.audit.models import AuditEvent
+from alertui.sync.health import sources
 from alertui.targets.models import FailingTarget
 
 
 class AlertuiCollector:
     def collect(self):
         now = timezone.now()
-        statuses = list(SourceStatus.objects.all())
+        statuses = list(sources())
         up = GaugeMetricFamily(
-            "alertui_source_up", "1 if the last sync of the source succeeded", labels=["source"]
+            "alertui_source_up",
+            "1 if the last sync of the source succeeded",
+            labels=["cluster", "source"],
         )
         age = GaugeMetricFamily(
             "alertui_snapshot_age_seconds",
             "Seconds since the source's last successful sync",
-            labels=["source"],
+            labels=["cluster", "source"],
         )
         duration = GaugeMetricFamily(
-            "alertui_sync_duration_seconds", "Duration of the last sync run", labels=["source"]
+            "alertui_sync_duration_seconds",
+            "Duration of the last sync run",
+            labels=["cluster", "source"],
         )
-        runs = CounterMetricFamily("alertui_sync_runs", "Sync runs", labels=["source"])
-        errors = CounterMetricFamily("alertui_sync_errors", "Failed sync runs", labels=["source"])
+        runs = CounterMetricFamily("alertui_sync_runs", "Sync runs", labels=["cluster", "source"])
+        errors = CounterMetricFamily(
+            "alertui_sync_errors", "Failed sync runs", labels=["cluster", "source"]
+        )
         for s in statuses:
-            up.add_metric([s.name], 0 if s.failing_since else 1)
+            # The cluster as a label of its own, the source as before: the kind, and a
+            # Prometheus's URL.
+            labels = [s.cluster, f"{s.kind} {s.url}" if s.url else s.kind]
+            up.add_metric(labels, 0 if s.failing_since else 1)
             if s.last_success_at:
-                age.add_metric([s.name], (now - s.last_success_at).total_seconds())
+                age.add_metric(labels, (now - s.last_success_at).total_seconds())
             if s.last_duration is not None:
-                duration.add_metric([s.name], s.last_duration)
-            runs.add_metric([s.name], s.runs)
-            errors.add_metric([s.name], s.errors)
+                duration.add_metric(labels, s.last_duration)
+            runs.add_metric(labels, s.runs)
+            errors.add_metric(labels, s.errors)
         yield from (up, age, duration, runs, errors)
 
         actions = CounterMetricFamily(

@@ -12,11 +12,9 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from alertui.clusters import check_name as check_cluster_name
-from alertui.clusters import load as load_clusters
+from alertui.clusters import from_environment
 from alertui.env import (
     env_bool,
-    env_connections,
     env_duration_seconds,
     env_int,
     env_list,
@@ -25,6 +23,7 @@ from alertui.env import (
     env_urls,
     refuse_credentials,
 )
+from alertui.sync.schedule import beat_schedule, sync_time_limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -52,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "knox",
     "alertui.accounts",
+    "alertui.sync",
     "alertui.alerts",
     "alertui.silences",
     "alertui.audit",
@@ -238,20 +238,7 @@ CONTENT_SECURITY_POLICY = {
 # Several clusters come from a YAML file (alertui/clusters.py); without one, ALERTMANAGER_URL
 # and PROMETHEUS_URL are one cluster named CLUSTER_NAME. Rows made before there were clusters
 # belong to CLUSTER_NAME after `migrate`.
-CLUSTER_NAME = check_cluster_name(env_str("CLUSTER_NAME", "default"), "CLUSTER_NAME")
-CLUSTERS_FILE = env_str("CLUSTERS_FILE")
-CLUSTERS = load_clusters(CLUSTERS_FILE) if CLUSTERS_FILE else []
-if CLUSTERS:
-    for _prefix in ("ALERTMANAGER", "PROMETHEUS"):
-        if env_str(f"{_prefix}_URL"):
-            raise ImproperlyConfigured(
-                f"CLUSTERS_FILE and {_prefix}_URL: give the servers in the file, not both"
-            )
-    ALERTMANAGER_CONNECTIONS = dict(CLUSTERS[0].alertmanagers)
-    PROMETHEUS_CONNECTIONS = dict(CLUSTERS[0].prometheus)
-else:
-    ALERTMANAGER_CONNECTIONS = env_connections("ALERTMANAGER", "http://127.0.0.1:9093")
-    PROMETHEUS_CONNECTIONS = env_connections("PROMETHEUS", "http://127.0.0.1:9090")
+CLUSTER_NAME, CLUSTERS, ALERTMANAGER_CONNECTIONS, PROMETHEUS_CONNECTIONS = from_environment()
 ALERTMANAGER_URLS = list(ALERTMANAGER_CONNECTIONS)
 if not ALERTMANAGER_URLS:
     raise ImproperlyConfigured("ALERTMANAGER_URL must name at least one Alertmanager")
@@ -370,18 +357,29 @@ def _every(task: str, seconds: int) -> dict:
     return {"task": task, "schedule": seconds, "options": {"expires": max(1, seconds - 1)}}
 
 
+# One sync task per kind and cluster (alertui.sync.schedule), with the other periodic jobs.
 CELERY_BEAT_SCHEDULE = {
+    **beat_schedule(
+        sync_time_limits(
+            [(c.name, len(c.alertmanagers), len(c.prometheus)) for c in CLUSTERS]
+            or [(CLUSTER_NAME, len(ALERTMANAGER_URLS), len(PROMETHEUS_URLS))],
+            ALERTMANAGER_TIMEOUT,
+            PROMETHEUS_TIMEOUT,
+        ),
+        {
+            "SYNC_SILENCES_INTERVAL": SYNC_SILENCES_INTERVAL,
+            "SYNC_ALERTS_INTERVAL": SYNC_ALERTS_INTERVAL,
+            "SYNC_TARGETS_INTERVAL": SYNC_TARGETS_INTERVAL,
+        },
+        prune=PRUNE_INTERVAL,
+    ),
     "materialize-maintenance-windows": _every(
         "alertui.maintenance.tasks.materialize_windows", MAINTENANCE_INTERVAL
     ),
-    "sync-silences": _every("alertui.silences.tasks.sync_silences", SYNC_SILENCES_INTERVAL),
-    "sync-alerts": _every("alertui.alerts.tasks.sync_alerts", SYNC_ALERTS_INTERVAL),
-    "sync-targets": _every("alertui.targets.tasks.sync_targets", SYNC_TARGETS_INTERVAL),
     "remind-expiring-silences": _every(
         "alertui.notices.tasks.remind_expiring_silences", NOTIFY_REMINDER_INTERVAL
     ),
     "requeue-stalled-notices": _every("alertui.notices.tasks.requeue_stalled_deliveries", 300),
-    "prune-history": _every("alertui.alerts.tasks.prune_history", PRUNE_INTERVAL),
 }
 
 # The DEBUG error page lists the settings: hide the URLs that carry secrets too.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One command to see alertui working: real Redis, Alertmanager and Prometheus with demo alerts,
-# plus the Django app, a Celery worker and beat, all on 127.0.0.1.
+# One command to see alertui working: real Redis, two clusters ("prod" and "staging", each an
+# Alertmanager and a Prometheus with demo alerts, listed in a clusters file), plus the Django
+# app, a Celery worker and beat, all on 127.0.0.1.
 #
 # Usage: scripts/demo.sh [start|services|stop|status|clean]
 #   start     (default) install what is missing, start everything, print URL and login
@@ -10,6 +11,7 @@
 #   clean     stop, then delete the state dir (database, silences, logs)
 #
 # Environment: ALERTUI_PORT (8000), AM_PORT (9093), PROM_PORT (9090), REDIS_PORT (6379),
+#   STAGING_AM_PORT (9193), STAGING_PROM_PORT (9190): the staging cluster's,
 #   DOWN_PORT (10251, must be closed: the "kube-scheduler" target that is down),
 #   ALERTUI_STATE_DIR (.demo), AM_BIN / PROM_BIN (other Alertmanager/Prometheus binaries, e.g.
 #   from scripts/fetch-upstream-versions.sh), PYTHON (python3), DATABASE_URL (default: SQLite
@@ -19,12 +21,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/demo/lib.sh
 . "$ROOT/scripts/demo/lib.sh"
+# shellcheck source=scripts/demo/clusters.sh
+. "$ROOT/scripts/demo/clusters.sh"
 
 # Absolute: processes run with the state dir as their working directory.
 STATE=$(realpath -m "${ALERTUI_STATE_DIR:-$ROOT/.demo}")
 ALERTUI_PORT=${ALERTUI_PORT:-8000}
 AM_PORT=${AM_PORT:-9093}
 PROM_PORT=${PROM_PORT:-9090}
+STAGING_AM_PORT=${STAGING_AM_PORT:-9193}
+STAGING_PROM_PORT=${STAGING_PROM_PORT:-9190}
 REDIS_PORT=${REDIS_PORT:-6379}
 DOWN_PORT=${DOWN_PORT:-10251}
 DEMO_USER=oncall
@@ -38,6 +44,8 @@ SERVICES=(
   "worker:celery.* worker"
   "prometheus:prometheus"
   "alertmanager:alertmanager"
+  "prometheus-staging:prometheus"
+  "alertmanager-staging:alertmanager"
   "redis:redis-server"
 )
 
@@ -148,15 +156,32 @@ install_missing() {
 render_configs() {
   local conf="$STATE/config"
   mkdir -p "$conf"
-  sed -e "s/@AM_PORT@/$AM_PORT/g" -e "s/@PROM_PORT@/$PROM_PORT/g" -e "s/@DOWN_PORT@/$DOWN_PORT/g" \
-    "$ROOT/scripts/demo/prometheus.yml" >"$conf/prometheus.yml"
-  cp "$ROOT/scripts/demo/rules.yml" "$ROOT/scripts/demo/alertmanager.yml" "$conf/"
+  local cluster am prom
+  for cluster in prod staging; do
+    am=$AM_PORT prom=$PROM_PORT
+    [[ $cluster == prod ]] || am=$STAGING_AM_PORT prom=$STAGING_PROM_PORT
+    mkdir -p "$conf/$cluster"
+    sed -e "s/@AM_PORT@/$am/g" -e "s/@PROM_PORT@/$prom/g" -e "s/@DOWN_PORT@/$DOWN_PORT/g" \
+      -e "s/@CLUSTER@/$cluster/g" "$ROOT/scripts/demo/prometheus.yml" >"$conf/$cluster/prometheus.yml"
+    cp "$ROOT/scripts/demo/rules.yml" "$conf/$cluster/"
+  done
+  cp "$ROOT/scripts/demo/alertmanager.yml" "$conf/"
+  # The two clusters alertui shows (README, "Several clusters").
+  cat >"$conf/clusters.yaml" <<EOF
+clusters:
+  - name: prod
+    alertmanagers: [http://127.0.0.1:$AM_PORT]
+    prometheus: [http://127.0.0.1:$PROM_PORT]
+  - name: staging
+    alertmanagers: [http://127.0.0.1:$STAGING_AM_PORT]
+    prometheus: [http://127.0.0.1:$STAGING_PROM_PORT]
+EOF
   # Catch a broken config here, with a clear message, rather than as a crash in a log file.
   if command -v amtool >/dev/null; then
     amtool check-config "$conf/alertmanager.yml" >/dev/null || die "alertmanager.yml is invalid"
   fi
   if command -v promtool >/dev/null; then
-    promtool check config "$conf/prometheus.yml" >/dev/null || die "prometheus.yml is invalid"
+    promtool check config "$conf/prod/prometheus.yml" >/dev/null || die "prometheus.yml is invalid"
   fi
 }
 
@@ -180,36 +205,6 @@ start_redis() {
     --pidfile "$STATE/redis.pid" --dir "$STATE" --logfile "$STATE/redis.log" \
     --save "" --appendonly no
   retry 20 0.25 redis_ping "$REDIS_PORT" || fail_with_log redis "Redis did not start"
-}
-
-start_alertmanager() {
-  log "Starting Alertmanager $("$AM_BIN" --version 2>&1 | awk 'NR==1{print $3}') on 127.0.0.1:$AM_PORT"
-  # --cluster.listen-address= turns off HA gossip, which would otherwise bind 0.0.0.0:9094.
-  start_bg alertmanager "$AM_BIN" \
-    --config.file="$STATE/config/alertmanager.yml" \
-    --storage.path="$STATE/alertmanager" \
-    --web.listen-address="127.0.0.1:$AM_PORT" \
-    --web.external-url="http://127.0.0.1:$AM_PORT" \
-    --cluster.listen-address=
-}
-
-start_prometheus() {
-  port_open "$DOWN_PORT" && warn "port $DOWN_PORT is open, so TargetDown will not fire (set DOWN_PORT)"
-  log "Starting Prometheus $("$PROM_BIN" --version 2>&1 | awk 'NR==1{print $3}') on 127.0.0.1:$PROM_PORT"
-  # resend-delay=5s: otherwise alerts reach Alertmanager only a minute after start.
-  start_bg prometheus "$PROM_BIN" \
-    --config.file="$STATE/config/prometheus.yml" \
-    --storage.tsdb.path="$STATE/prometheus" \
-    --storage.tsdb.retention.time=2d \
-    --web.listen-address="127.0.0.1:$PROM_PORT" \
-    --web.external-url="http://127.0.0.1:$PROM_PORT" \
-    --web.enable-lifecycle \
-    --rules.alert.resend-delay=5s
-}
-
-wait_ready() {
-  wait_http "http://127.0.0.1:$AM_PORT/-/ready" 30 || fail_with_log alertmanager "Alertmanager is not ready"
-  wait_http "http://127.0.0.1:$PROM_PORT/-/ready" 60 || fail_with_log prometheus "Prometheus is not ready"
 }
 
 # Wait (up to 30s) until every demo alert has reached Alertmanager, so the first sync fills
@@ -244,8 +239,7 @@ app_env() {
   export DEBUG=true SECURE_COOKIES=false PYTHONUNBUFFERED=1
   SECRET_KEY=$(secret_file secret-key 40)
   export SECRET_KEY
-  export ALERTMANAGER_URL="http://127.0.0.1:$AM_PORT"
-  export PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT"
+  export CLUSTERS_FILE="$STATE/config/clusters.yaml"
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
   export ALLOWED_HOSTS="localhost,127.0.0.1,[::1]"
   export SITE_URL="http://127.0.0.1:$ALERTUI_PORT"  # links in notices, if any are set up
@@ -254,7 +248,7 @@ app_env() {
   # For running manage.py by hand against the demo: `set -a; . .demo/env; set +a`.
   {
     echo "# Written by scripts/demo.sh: the environment the demo app runs with."
-    for var in DEBUG SECURE_COOKIES SECRET_KEY ALERTMANAGER_URL PROMETHEUS_URL REDIS_URL \
+    for var in DEBUG SECURE_COOKIES SECRET_KEY CLUSTERS_FILE REDIS_URL \
       ALLOWED_HOSTS SITE_URL SQLITE_PATH DATABASE_URL; do
       # Single quotes: no value here contains one (secrets are URL-safe base64).
       [[ -z ${!var:-} ]] || printf "%s='%s'\n" "$var" "${!var}"
@@ -294,8 +288,8 @@ start_app() {
 alertui demo is running (everything on 127.0.0.1):
   alertui       http://127.0.0.1:$ALERTUI_PORT/
                 login: $DEMO_USER / $password   (role: silencer)
-  Alertmanager  http://127.0.0.1:$AM_PORT/
-  Prometheus    http://127.0.0.1:$PROM_PORT/
+  prod          Alertmanager http://127.0.0.1:$AM_PORT/  Prometheus http://127.0.0.1:$PROM_PORT/
+  staging       Alertmanager http://127.0.0.1:$STAGING_AM_PORT/  Prometheus http://127.0.0.1:$STAGING_PROM_PORT/
   Logs, pids    ${STATE#"$PWD"/}/
   Stop          scripts/demo.sh stop
 EOF
@@ -314,18 +308,19 @@ cmd_start() {
   # Check every port before starting anything, so a clash leaves nothing half-started.
   require_free_port Alertmanager "$AM_PORT" AM_PORT
   require_free_port Prometheus "$PROM_PORT" PROM_PORT
+  require_free_port "staging Alertmanager" "$STAGING_AM_PORT" STAGING_AM_PORT
+  require_free_port "staging Prometheus" "$STAGING_PROM_PORT" STAGING_PROM_PORT
   [[ -n $only_services ]] || require_free_port alertui "$ALERTUI_PORT" ALERTUI_PORT
   render_configs
   start_redis
-  start_alertmanager
-  start_prometheus
+  start_clusters
   wait_ready
   if [[ -n $only_services ]]; then
     wait_for_alerts
     cat <<EOF
 
 Services are running (127.0.0.1). For the app, use:
-  ALERTMANAGER_URL=http://127.0.0.1:$AM_PORT PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+  CLUSTERS_FILE=$STATE/config/clusters.yaml REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 Stop with: scripts/demo.sh stop
 EOF
     return

@@ -81,14 +81,14 @@ def _alerts(am, tag: str) -> None:
 
 
 def _targets() -> None:
-    from alertui.alerts.models import SourceStatus
-    from alertui.alerts.sources import prometheus
+    from alertui.sync import health as source_health
+    from alertui.sync.models import SourceStatus
     from alertui.targets.models import FailingTarget, RuleFailure, ScrapePool
 
     now = timezone.now()
-    SourceStatus.objects.create(name=prometheus(PROMETHEUS_OK), last_success_at=now)
-    SourceStatus.objects.create(
-        name=prometheus(PROMETHEUS_DOWN),
+    for url in (PROMETHEUS_OK, PROMETHEUS_DOWN):
+        source_health.Run(source_health.PROMETHEUS, "default", url).success()
+    SourceStatus.objects.filter(url=PROMETHEUS_DOWN).update(
         last_attempt_at=now,
         last_success_at=now - timedelta(hours=1),
         failing_since=now - timedelta(minutes=50),

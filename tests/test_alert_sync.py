@@ -2,13 +2,14 @@
 
 import pytest
 
-from alertui.alerts.models import Alert, SourceStatus
+from alertui.alerts.models import Alert
 from alertui.alerts.sync import sync_alerts
 from alertui.matchers import Matcher
 from alertui.silences import services
 from alertui.silences.models import Silence
 from alertui.silences.services import Actor, SilenceValues
 from alertui.silences.sync import sync_silences
+from alertui.sync.models import SourceStatus
 from tests.servers import free_port, make_alert, start_cluster, wait_until
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ def test_it_mirrors_current_alerts_and_drops_resolved_ones(
     alertmanager.push_alerts([resolved])
     sync_alerts()
     assert [a.alertname for a in ours(tag)] == ["HighErrorRate"]
-    assert SourceStatus.objects.get(name="alertmanager-alerts").failing_since is None
+    assert SourceStatus.objects.get(name="alertmanager-alerts default").failing_since is None
 
 
 def test_it_counts_the_alerts_a_silence_mutes_on_the_list(
@@ -118,4 +119,4 @@ def test_it_keeps_the_last_snapshot_when_no_peer_answers(settings, redis_db, tag
     result = sync_alerts()
     assert "unreachable" in result.error
     assert Alert.objects.filter(alertname="Kept").exists()
-    assert SourceStatus.objects.get(name="alertmanager-alerts").failing_since is not None
+    assert SourceStatus.objects.get(name="alertmanager-alerts default").failing_since is not None

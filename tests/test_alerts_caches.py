@@ -22,11 +22,12 @@ from urllib.parse import urlencode
 import pytest
 from django.utils import timezone
 
-from alertui.alerts import rendering, snapshot, sources, views
+from alertui.alerts import rendering, snapshot, views
 from alertui.alerts.models import Alert
 from alertui.caches import MB
 from alertui.matchers import _compiled
 from tests.alerts_page_reading import fire, links, shown_names
+from tests.snapshots import publish_snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
 
@@ -50,7 +51,7 @@ def big_snapshot(tag: str, count: int = 2000) -> None:
         ],
         batch_size=1000,
     )
-    sources.record_success(sources.ALERTMANAGER_ALERTS, changed=True)
+    publish_snapshot()
 
 
 def results(client, params) -> str:

@@ -15,7 +15,6 @@ import pytest
 import requests
 from django.utils import timezone
 
-from alertui.alerts import sources
 from alertui.alerts.models import Alert
 from alertui.matchers import Matcher
 from alertui.silences.services import Actor, SilenceValues, create_silence
@@ -32,6 +31,7 @@ from tests.alerts_page_reading import (
     text,
 )
 from tests.servers import MINIMAL_CONFIG, AlertmanagerProcess, make_alert, wait_until
+from tests.snapshots import publish_snapshot
 
 # Every test here reads the alert snapshot: never one cached by an earlier test.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
@@ -96,7 +96,7 @@ def test_it_falls_back_to_alertname_for_an_invalid_group_by_without_a_filter(sil
     Alert.objects.create(
         fingerprint="f1", alertname="Lonely", labels={"alertname": "Lonely"}, state="active"
     )
-    sources.record_success(sources.ALERTMANAGER_ALERTS, changed=True)
+    publish_snapshot()
     response = silencer_client.get("/alerts/", {"group_by": "foo-bar"})
     page = response.content.decode()
 

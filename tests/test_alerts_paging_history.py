@@ -17,9 +17,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from alertui.alerts import sources
 from alertui.alerts.models import Alert, AlertHistory
-from alertui.alerts.retention import prune_history
+from alertui.sync.retention import prune_history
 from tests.alerts_page_reading import (
     alerts_page,
     fire,
@@ -32,6 +31,7 @@ from tests.alerts_page_reading import (
     text,
 )
 from tests.servers import free_port, make_alert
+from tests.snapshots import publish_snapshot
 
 # Every test here reads the alert snapshot: never one cached by an earlier test.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
@@ -59,7 +59,7 @@ def make_rows(tag: str, specs: list[tuple[str, str, int]]) -> None:
                 )
             )
     Alert.objects.bulk_create(rows, batch_size=1000)
-    sources.record_success(sources.ALERTMANAGER_ALERTS, changed=True)
+    publish_snapshot()
 
 
 def test_it_pages_groups_and_collapses_large_ones(silencer_client, tag):
@@ -138,7 +138,7 @@ def test_it_ranks_by_the_worst_active_severity_then_the_newest_start(silencer_cl
             row("err", "SomeError", "error", 0),
         ]
     )
-    sources.record_success(sources.ALERTMANAGER_ALERTS, changed=True)
+    publish_snapshot()
     page = alerts_page(silencer_client, tag, state=["active", "silenced"])
     assert [g.heading for g in groups(page)] == ["NewCritical", "OldCritical", "SomeError", "Noisy"]
     # Within a group, the most severe first.

@@ -92,9 +92,9 @@ def test_a_silence_alertui_has_not_read_yet_is_said_to_be_so(am, silencer_client
     Alert.objects.filter(fingerprint=muted).update(
         silenced_by=["0f0e0d0c-aaaa-bbbb-cccc-000000000001"]
     )
-    from alertui.alerts import sources
+    from tests.snapshots import publish_snapshot
 
-    sources.record_success(sources.ALERTMANAGER_ALERTS, changed=True)
+    publish_snapshot()
     extras = row_extras(alerts_page(silencer_client, tag, state="silenced"), muted)
     assert extras == (
         "Silenced by silence 0f0e0d0c…, which alertui has not read from Alertmanager yet."
@@ -167,9 +167,9 @@ def test_an_inhibited_row_names_the_inhibiting_alert(
 
     # The inhibiting alert resolved meanwhile: the row says the alert is not in the picture.
     Alert.objects.filter(fingerprint=source).delete()
-    from alertui.alerts import sources
+    from tests.snapshots import publish_snapshot
 
-    sources.record_success(sources.ALERTMANAGER_ALERTS, changed=True)
+    publish_snapshot()
     page = alerts_page(silencer_client, tag, state="inhibited")
     assert row_extras(page, pod) == (
         "Inhibited by an alert that is not among the current alerts alertui read "

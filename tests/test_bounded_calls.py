@@ -16,11 +16,12 @@ from alertui.alerts.sync import sync_alerts
 from alertui.audit.models import PendingChange
 from alertui.integrations.alertmanager import AlertmanagerClient, AlertmanagerUnavailable
 from alertui.integrations.prometheus import PrometheusClient, PrometheusError
-from alertui.locks import exclusive, serialized
+from alertui.locks import exclusive, serialized, sync_lock_timeout
 from alertui.matchers import Matcher
 from alertui.silences import services
 from alertui.silences.services import Actor, SilenceActionError, SilenceValues
 from alertui.silences.sync import sync_silences
+from alertui.sync.runs import lock_name
 from alertui.targets.sync import sync_targets
 from tests.servers import AlertmanagerProcess, make_alert
 from tests.standins import FaultyProxy
@@ -64,8 +65,8 @@ def test_the_sync_against_a_trickling_peer_ends_and_frees_its_lock(
         proxy.stop()
 
     assert result.error == f"Alertmanager is unreachable: {proxy.url}: no whole answer within 2s"
-    assert lock_is_free(redis_db, settings, "sync_silences")
-    with exclusive("sync_silences") as acquired:
+    assert lock_is_free(redis_db, settings, lock_name("silences", "default"))
+    with exclusive(lock_name("silences", "default")) as acquired:
         assert acquired
 
 
@@ -105,7 +106,7 @@ def test_a_prometheus_that_trickles_its_headers_is_cut_off_at_the_deadline(
 
     assert caught.value.message == f"{proxy.url}: no whole answer within 2s"
     assert result.errors == [f"{proxy.url}: no whole answer within 2s"]
-    assert lock_is_free(redis_db, settings, "sync_targets")
+    assert lock_is_free(redis_db, settings, lock_name("targets", "default"))
 
 
 # -- a limit on the answer's size -----------------------------------------------------------------
@@ -153,9 +154,9 @@ def test_locks_outlast_the_longest_calls_they_guard(settings, redis_db):
 
     with serialized("silence:x"):
         change_lock = redis_db.pttl(f"{settings.LOCK_PREFIX}:lock:silence:x") / 1000
-    with exclusive("sync_targets") as acquired:
+    with exclusive(lock_name("targets", "default"), timeout=sync_lock_timeout()) as acquired:
         assert acquired
-        sync_lock = redis_db.pttl(f"{settings.LOCK_PREFIX}:lock:sync_targets") / 1000
+        sync_lock = redis_db.pttl(f"{settings.LOCK_PREFIX}:lock:sync:targets:default") / 1000
 
     # A change reads, writes and reads back (5 calls at most), each trying 3 peers for 30s.
     assert change_lock > 5 * 3 * 30

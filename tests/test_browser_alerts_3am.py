@@ -99,9 +99,9 @@ def test_a_new_critical_is_on_the_first_screen_with_300_alerts_firing(
 
 
 def sync_runs() -> int:
-    from alertui.alerts.models import SourceStatus
+    from alertui.sync.models import SourceStatus
 
-    return SourceStatus.objects.get(name="alertmanager-alerts").runs
+    return SourceStatus.objects.get(name="alertmanager-alerts default").runs
 
 
 def row_of(page, text: str):

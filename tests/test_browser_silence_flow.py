@@ -65,9 +65,9 @@ def phone(chromium, tmp_path):
 
 
 def sync_runs() -> int:
-    from alertui.alerts.models import SourceStatus
+    from alertui.sync.models import SourceStatus
 
-    return SourceStatus.objects.get(name="alertmanager-alerts").runs
+    return SourceStatus.objects.get(name="alertmanager-alerts default").runs
 
 
 def local_end(silence_id: str) -> str:

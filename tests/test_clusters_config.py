@@ -176,3 +176,30 @@ def test_a_missing_file_or_a_second_way_of_giving_servers_stops_the_start(tmp_pa
     assert "CLUSTERS_FILE /nonexistent.yaml: cannot read it" in missing
     assert "CLUSTERS_FILE and ALERTMANAGER_URL: give the servers in the file, not both" in both
     assert "CLUSTER_NAME: 'prod\"' is not a cluster name" in bad_name
+
+
+def test_beat_queues_one_sync_per_kind_and_cluster_of_the_file(tmp_path):
+    path = clusters_file(
+        tmp_path,
+        """
+        clusters:
+          - name: prod
+            alertmanagers: [http://am.prod:9093]
+          - name: staging
+            alertmanagers: [http://am.staging:9093]
+        """,
+    )
+    code = SETUP + (
+        "\nimport json\nfrom django.conf import settings as s\n"
+        "print(json.dumps({k: v.get('args') for k, v in s.CELERY_BEAT_SCHEDULE.items()"
+        " if k.startswith('sync-')}))"
+    )
+
+    result = start({"SECRET_KEY": GOOD_KEY, "CLUSTERS_FILE": path}, code)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        f"sync-{kind}-{cluster}": [kind, cluster]
+        for cluster in ("prod", "staging")
+        for kind in ("silences", "alerts", "targets")
+    }

@@ -44,7 +44,9 @@ def request_for(tag, *, by="alice", comment="deploying", hours=1, silence_id=Non
 def died(user, action, request, *, silence_id="", before=None):
     """The intent a request wrote before it died."""
     actor = Actor(user, remote_addr="192.0.2.9", request_id="req-dead")
-    return recorder.begin(actor, action, request, silence_id=silence_id, before=before)
+    return recorder.begin(
+        actor, action, request, silence_id=silence_id, before=before, cluster="default"
+    )
 
 
 def extension_of(current, *, hours):

@@ -606,7 +606,7 @@ def test_it_sends_deliveries_the_broker_lost(am, notify, receiver, silencer, tag
 
 
 def test_it_prunes_old_finished_deliveries_but_keeps_the_audit(am, notify, receiver, silencer, tag):
-    from alertui.alerts.retention import prune_history
+    from alertui.sync.retention import prune_history
 
     notify.HISTORY_RETENTION = 3600
     silence = services.create_silence(Actor(silencer), values(tag))

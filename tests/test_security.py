@@ -757,7 +757,7 @@ def test_metrics_report_syncs_per_source_and_silence_actions(
     before = scrape(client)
     sources = ["alertmanager-alerts", "alertmanager-silences", f"prometheus {prometheus_242.url}"]
     for source in sources:
-        key = (("source", source),)
+        key = (("cluster", "default"), ("source", source))
         assert before[("alertui_sync_duration_seconds", key)] >= 0
         assert 0 <= before[("alertui_snapshot_age_seconds", key)] < 60
         assert before[("alertui_sync_errors_total", key)] == 0
@@ -777,7 +777,7 @@ def test_metrics_report_syncs_per_source_and_silence_actions(
     settings.ALERTMANAGER_URLS = ["http://127.0.0.1:9"]
     synced_once(sync_silences)
     failing = scrape(client)
-    key = (("source", "alertmanager-silences"),)
+    key = (("cluster", "default"), ("source", "alertmanager-silences"))
     assert failing[("alertui_sync_errors_total", key)] == 1
     assert failing[("alertui_source_up", key)] == 0
 

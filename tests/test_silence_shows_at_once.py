@@ -17,7 +17,7 @@ from django.db import connections
 from django.utils import timezone
 
 from alertui.alerts import local_changes, snapshot
-from alertui.alerts.models import Alert, SourceStatus
+from alertui.alerts.models import Alert
 from alertui.alerts.sync import sync_alerts
 from alertui.audit.models import AuditEvent
 from alertui.locks import exclusive
@@ -25,6 +25,8 @@ from alertui.matchers import Matcher
 from alertui.silences import services
 from alertui.silences.models import Silence
 from alertui.silences.recorder import Actor
+from alertui.sync.models import SourceStatus
+from alertui.sync.runs import lock_name
 from tests.api_client import token_client
 from tests.servers import free_port, make_alert
 from tests.test_browser_alerts import my_alerts, sync_until
@@ -269,7 +271,8 @@ def test_a_busy_sync_leaves_the_change_to_the_next_sync(silencer_client, alerts,
     disk_b = alerts["DiskFull b"]
     version = SourceStatus.objects.get(name="alertmanager-alerts").version
 
-    with exclusive("sync_alerts") as held:  # as a sync still reading a slow peer would
+    # As a sync still reading a slow peer would.
+    with exclusive(lock_name("alerts", "default")) as held:
         assert held
         silence_id, message = create(silencer_client, tag, ("instance", "b"))
 
@@ -307,8 +310,8 @@ def test_a_sync_that_read_alertmanager_before_the_silence_cannot_undo_it(
     outcomes: dict[str, object] = {}  # what each thread returned or raised
     real_fetch, real_serialized = alert_sync.fetch_alerts, local_changes.serialized
 
-    def fetch_then_wait(urls):
-        fetched = real_fetch(urls)
+    def fetch_then_wait(urls, cluster=None):
+        fetched = real_fetch(urls, cluster)
         read.set()
         assert go_on.wait(30)
         return fetched

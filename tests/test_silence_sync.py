@@ -16,6 +16,7 @@ from alertui.silences.intents import grace
 from alertui.silences.models import Silence
 from alertui.silences.services import Actor, SilenceValues
 from alertui.silences.sync import sync_silences
+from alertui.sync.runs import lock_name
 
 pytestmark = pytest.mark.django_db
 
@@ -179,7 +180,12 @@ def test_it_records_a_change_whose_request_died_under_the_right_person(am, silen
         (Matcher("test", "=", tag),), now, now + timedelta(hours=1), "alice", "why"
     )
     recorder.begin(
-        Actor(silencer, remote_addr="192.0.2.9"), "created", request, silence_id="", before=None
+        Actor(silencer, remote_addr="192.0.2.9"),
+        "created",
+        request,
+        silence_id="",
+        before=None,
+        cluster="default",
     )
     silence_id = am.post_silence(request)
 
@@ -200,7 +206,9 @@ def test_it_closes_an_intent_that_never_reached_alertmanager(am, silencer, tag):
     request = SilenceRequest(
         (Matcher("test", "=", tag),), now, now + timedelta(hours=1), "alice", "why"
     )
-    recorder.begin(Actor(silencer), "created", request, silence_id="", before=None)
+    recorder.begin(
+        Actor(silencer), "created", request, silence_id="", before=None, cluster="default"
+    )
 
     with time_machine.travel(now + grace() * 2):
         sync_silences()
@@ -212,7 +220,7 @@ def test_it_closes_an_intent_that_never_reached_alertmanager(am, silencer, tag):
 
 def test_it_skips_a_run_while_another_holds_the_lock(am, tag):
     am.post_silence(outside(tag))
-    with exclusive("sync_silences") as acquired:
+    with exclusive(lock_name("silences", "default")) as acquired:
         assert acquired
         result = sync_silences()
     assert result.skipped and not AuditEvent.objects.exists()
@@ -232,7 +240,7 @@ def test_it_records_nothing_after_alertmanager_restarts(alertmanager, am, tag):
 
 
 def test_it_marks_alertmanager_unreachable_and_keeps_the_mirror(settings, redis_db, tag):
-    from alertui.alerts.models import SourceStatus
+    from alertui.sync.models import SourceStatus
     from tests.servers import free_port
 
     Silence.objects.create(
@@ -242,7 +250,7 @@ def test_it_marks_alertmanager_unreachable_and_keeps_the_mirror(settings, redis_
     result = sync_silences()
 
     assert "unreachable" in result.error
-    status = SourceStatus.objects.get(name="alertmanager-silences")
+    status = SourceStatus.objects.get(name="alertmanager-silences default")
     assert status.failing_since is not None and "cannot connect" in status.last_error
     assert Silence.objects.get(pk="kept").in_alertmanager is True
 

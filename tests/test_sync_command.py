@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 
 from alertui.audit.models import AuditEvent
 from alertui.integrations.alertmanager import AlertmanagerClient
-from alertui.silences.tasks import sync_silences as sync_silences_task
+from alertui.locks import sync_lock_timeout
+from alertui.sync.tasks import sync_source
 from tests.servers import free_port, make_alert
 from tests.test_silence_sync import outside
 
@@ -35,9 +36,9 @@ def test_it_fails_loudly_when_alertmanager_is_unreachable(settings, redis_db):
 
 def test_it_runs_the_same_sync_as_a_celery_task(am_settings, redis_db, tag):
     silence_id = AlertmanagerClient(am_settings.ALERTMANAGER_URLS).post_silence(outside(tag))
-    result = sync_silences_task.delay().get(timeout=30)
+    result = sync_source.delay("silences", "default").get(timeout=30)
 
-    assert result["error"] == "" and result["recorded"] >= 1
+    assert result["failures"] == [] and f"created {silence_id}" in result["summary"]
     assert AuditEvent.objects.filter(silence_id=silence_id).exists()
 
 
@@ -45,6 +46,12 @@ def test_it_schedules_the_sync_jobs_with_beat(settings):
     from alertui.celery import app
 
     schedule = app.conf.beat_schedule
-    assert schedule["sync-silences"]["task"] == "alertui.silences.tasks.sync_silences"
-    assert schedule["sync-alerts"]["task"] == "alertui.alerts.tasks.sync_alerts"
-    assert schedule["sync-silences"]["options"]["expires"] < schedule["sync-silences"]["schedule"]
+    silences = schedule["sync-silences-default"]
+    assert silences["task"] == "alertui.sync.tasks.sync_source"
+    assert silences["args"] == ("silences", "default")
+    assert schedule["sync-alerts-default"]["args"] == ("alerts", "default")
+    assert schedule["sync-targets-default"]["args"] == ("targets", "default")
+    assert silences["options"]["expires"] < silences["schedule"]
+    # A run ends when its lock would: never two runs of one cluster's sync at once.
+    assert silences["options"]["time_limit"] == sync_lock_timeout("default")
+    assert schedule["prune-history"]["task"] == "alertui.sync.tasks.prune_history"

@@ -23,11 +23,10 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from alertui.alerts.models import SourceStatus
-from alertui.alerts.sources import prometheus as source_name
 from alertui.alerts.sync import sync_alerts
 from alertui.matchers import Matcher, parse_matchers
-from alertui.targets import tasks
+from alertui.sync import health, tasks
+from alertui.sync.models import SourceStatus
 from alertui.targets.models import FailingTarget, RuleFailure, ScrapePool, TargetHistory
 from alertui.targets.sync import sync_targets
 from tests.servers import (
@@ -142,7 +141,7 @@ def metrics(client) -> dict[tuple[str, tuple], float]:
 
 
 def source_up(samples, url: str) -> float:
-    return samples[("alertui_source_up", (("source", source_name(url)),))]
+    return samples[("alertui_source_up", (("cluster", "default"), ("source", f"prometheus {url}")))]
 
 
 class _MetricsHandler(BaseHTTPRequestHandler):
@@ -469,24 +468,42 @@ def test_it_exports_failing_targets_and_source_health(prometheus_242, settings, 
     assert samples[("alertui_failing_targets", ())] == 2
     assert source_up(samples, prometheus_242.url) == 1
     assert source_up(samples, closed) == 0
-    assert samples[("alertui_sync_errors_total", (("source", source_name(closed)),))] == 1
+    assert (
+        samples[
+            (
+                "alertui_sync_errors_total",
+                (("cluster", "default"), ("source", f"prometheus {closed}")),
+            )
+        ]
+        == 1
+    )
 
 
 def test_it_runs_as_a_celery_task(prometheus_242, settings, redis_db):
     settings.PROMETHEUS_URLS = [prometheus_242.url]
 
     outcome = wait_until(
-        lambda: (o := tasks.sync_targets.delay().get(timeout=30)) and not o["skipped"] and o,
+        lambda: (
+            (o := tasks.sync_source.delay("targets", "default").get(timeout=30))
+            and not o["skipped"]
+            and o
+        ),
         LOCK_TIMEOUT,
         "the task to get its lock",
         interval=0.5,
     )
 
-    assert outcome == {"failing": 2, "skipped": False, "errors": []}
+    assert outcome == {
+        "kind": "targets",
+        "cluster": "default",
+        "skipped": False,
+        "summary": "2 failing (+2 -0)",
+        "failures": [],
+    }
     after_task = sorted(FailingTarget.objects.values_list("scrape_pool", "scrape_url", "health"))
     assert [pool for pool, _, _ in after_task] == ["broken", "hanging"]
     direct = unskipped(sync_targets)
-    assert direct.failing == outcome["failing"] and direct.errors == outcome["errors"]
+    assert direct.failing == 2 and direct.errors == []
     assert direct.went_down == 0  # the task's run already recorded the outages
     assert (
         sorted(FailingTarget.objects.values_list("scrape_pool", "scrape_url", "health"))
@@ -508,3 +525,7 @@ def test_it_forgets_a_prometheus_removed_from_the_settings(
     assert "0 failing scrape targets." in html
     assert "0 targets down" in text_of(html)
     assert metrics(viewer_client)[("alertui_failing_targets", ())] == 0
+
+
+def source_name(url: str) -> str:
+    return health.name(health.PROMETHEUS, "default", url)

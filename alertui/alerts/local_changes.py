@@ -11,14 +11,17 @@ alert's labels), and it is only a bridge to the next sync:
 - Each row changed here gets a blank digest, so the next sync finds it different from what
   Alertmanager says and rewrites it with Alertmanager's own silencedBy and state. Whatever
   this module got wrong lasts until that sync, no longer.
-- It runs under the sync's Redis lock (`sync_alerts`), waited for briefly: a sync that read
-  Alertmanager before the change cannot write its older view over the change afterwards (it
-  finishes first, and the change is applied on top). When the lock cannot be had in time (a
-  sync held up by a slow peer), nothing is applied and the caller says the change shows after
-  the next sync. When Redis does not answer, the change is applied without the lock: no sync
-  can take the lock then either (or, were Redis only slow, the worst case is an older sync
-  writing over the change, which the sync after it puts right).
-- The rows and SourceStatus.version move in one transaction: web processes reload just the
+- It runs under the alert sync lock of the silence's cluster (alertui.sync.runs), waited for
+  briefly: a sync that read Alertmanager before the change cannot write its older view over
+  the change afterwards (it finishes first, and the change is applied on top). When the lock
+  cannot be had in time (a sync held up by a slow peer), nothing is applied and the caller
+  says the change shows after the next sync. When Redis does not answer, the change is
+  applied without the lock: no sync can take the lock then either (or, were Redis only slow,
+  the worst case is an older sync writing over the change, which the sync after it puts
+  right).
+- Only the alerts of the silence's cluster are touched: a silence mutes alerts of its own
+  Alertmanager only.
+- The rows and the snapshot's version move in one transaction: web processes reload just the
   rows newer than their cached version (alerts.snapshot), and the counters read the same rows.
 """
 
@@ -30,14 +33,14 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from alertui.alerts import sources
-from alertui.alerts.models import Alert, SourceStatus
+from alertui.alerts.models import Alert
 from alertui.locks import LockBusy, serialized
 from alertui.matchers import matches_all
+from alertui.sync import health
+from alertui.sync.runs import lock_name
 
 log = logging.getLogger(__name__)
 
-SYNC_LOCK = "sync_alerts"  # the lock alerts.sync.sync_alerts runs under
 # Seconds a person's change waits for a running alert sync (which normally takes well under
 # a second) before leaving the change to the next sync.
 LOCK_WAIT = 5
@@ -84,30 +87,29 @@ def silence_extended(old_id: str, silence) -> Effect:
 
 
 def _apply(*, removed: str | None = None, silence=None, touch: bool = False) -> Effect:
+    from alertui.silences.services import cluster_of
+
+    cluster = silence.cluster if silence is not None else cluster_of(removed)
     try:
-        with serialized(SYNC_LOCK, wait=LOCK_WAIT):
-            return _write(removed, silence, touch)
+        with serialized(lock_name("alerts", cluster), wait=LOCK_WAIT):
+            return _write(cluster, removed, silence, touch)
     except LockBusy:
         log.warning("alert sync busy: a silence change shows on the alerts page at the next sync")
         return Effect(applied=False)
 
 
-def _write(removed: str | None, silence, touch: bool) -> Effect:
+def _write(cluster: str, removed: str | None, silence, touch: bool) -> Effect:
     now = timezone.now()
     added = silence.id if silence is not None else None
     active = silence is not None and silence.starts_at <= now < silence.ends_at
     matchers = silence.matcher_list if active else []
-    rows = Alert.objects.only("fingerprint", "alertname", "labels", "silenced_by", "inhibited_by")
+    rows = Alert.objects.filter(cluster=cluster).only(
+        "fingerprint", "alertname", "labels", "silenced_by", "inhibited_by"
+    )
     if added is None:
         rows = rows.exclude(silenced_by=[])  # only an alert something mutes can lose it
     with transaction.atomic():
-        status = (
-            SourceStatus.objects.select_for_update()
-            .filter(name=sources.ALERTMANAGER_ALERTS)
-            .first()
-        )
-        if status is None:
-            return Effect(applied=True)  # never synced: there are no alerts to change
+        status = health.locked_snapshot()
         version = status.version + 1
         changed, muted, names, notify_again = [], 0, [], 0
         for alert in rows.iterator(chunk_size=2000):

@@ -68,36 +68,3 @@ class AlertHistory(models.Model):
         from django.utils import timezone
 
         return (self.resolved_at or timezone.now()) - self.started_at
-
-
-class SourceStatus(models.Model):
-    """Health of one sync source, for the "data is N seconds old" line and outage banners."""
-
-    name = models.CharField(max_length=64, primary_key=True)
-    last_attempt_at = models.DateTimeField(null=True)
-    last_success_at = models.DateTimeField(null=True)
-    failing_since = models.DateTimeField(null=True)
-    last_error = models.TextField(blank=True)
-    # What the last successful run could not read (items skipped or shown in part): shown on
-    # the pages, so one bad item from a source is visible rather than a silent gap.
-    note = models.TextField(blank=True)
-    # Bumped whenever a sync changed the snapshot: web processes cache the parsed snapshot and
-    # reload it only when this moves.
-    version = models.PositiveBigIntegerField(default=0)
-    changed_at = models.DateTimeField(null=True)  # with version: identifies one snapshot
-    last_duration = models.FloatField(null=True)  # seconds the last run took
-    runs = models.PositiveBigIntegerField(default=0)
-    errors = models.PositiveBigIntegerField(default=0)
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def label(self) -> str:
-        kind, _, where = self.name.partition(" ")
-        names = {
-            "alertmanager-alerts": "Alertmanager (alerts)",
-            "alertmanager-silences": "Alertmanager (silences)",
-            "prometheus": "Prometheus",
-        }
-        return f"{names.get(kind, kind)} {where}".strip()

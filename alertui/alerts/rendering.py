@@ -13,6 +13,7 @@ thousands re-renders only that one. Entries of alerts that are gone age out unde
 from django.conf import settings
 from django.template.loader import get_template
 
+from alertui import clusters
 from alertui.alerts import row_context
 from alertui.caches import BoundedCache
 
@@ -28,7 +29,11 @@ def alert_html(
     inhibitors: tuple = (),
     expressions: tuple = (),
 ) -> str:
+    configured = clusters.configured()
+    several = len(configured) > 1  # rows name their cluster only when there are several
+    reads_prometheus = any(c.prometheus for c in configured)
     cache_key = (
+        alert.cluster,
         alert.fingerprint,
         alert.key,
         can_silence,
@@ -36,7 +41,8 @@ def alert_html(
         row_context.cache_key(silences, inhibitors),
         expressions,
         tuple(settings.ALERTS_LABEL_COLORS),
-        bool(settings.PROMETHEUS_URLS),
+        reads_prometheus,
+        several,
     )
     html = _cache.get(cache_key)
     if html is None:
@@ -48,7 +54,8 @@ def alert_html(
                 "silences": silences,
                 "inhibitors": inhibitors,
                 "expressions": expressions,
-                "reads_prometheus": bool(settings.PROMETHEUS_URLS),
+                "reads_prometheus": reads_prometheus,
+                "several_clusters": several,
             }
         )
         _cache.put(cache_key, html)

@@ -72,7 +72,11 @@ def row_inhibitors(alert, everything: list) -> tuple[Inhibitor, ...]:
     if not alert.inhibited_by:
         return ()
     current = snapshot.by_fingerprint(everything)
-    return tuple(Inhibitor(str(fp), current.get(fp)) for fp in alert.inhibited_by[:SHOWN_PER_ROW])
+    # An alert is inhibited by alerts of its own Alertmanager.
+    return tuple(
+        Inhibitor(str(fp), current.get((alert.cluster, fp)))
+        for fp in alert.inhibited_by[:SHOWN_PER_ROW]
+    )
 
 
 def cache_key(silences: tuple[SilenceInfo, ...], inhibitors: tuple[Inhibitor, ...]) -> int:

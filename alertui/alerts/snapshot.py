@@ -14,17 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from alertui.alerts import ranking, sources
-from alertui.alerts.models import Alert, SourceStatus
+from alertui.alerts import ranking
+from alertui.alerts.models import Alert
 from alertui.caches import BoundedCache, approx_size
 from alertui.integrations import values
-from alertui.matchers import Matcher, matches_all
+from alertui.matchers import CLUSTER, Matcher, matches_all
+from alertui.sync.health import SNAPSHOT
+from alertui.sync.models import SourceStatus
 
 STATES = ("active", "silenced", "inhibited")
 
 
 @dataclass(frozen=True)
 class AlertView:
+    cluster: str
     fingerprint: str
     alertname: str
     severity: str
@@ -156,7 +159,9 @@ def _state(alert: Alert) -> str:
 
 def _view(alert: Alert) -> AlertView:
     words = [f"{k}={v}" for k, v in alert.labels.items()] + list(alert.annotations.values())
+    words.append(f"{CLUSTER}={alert.cluster}")
     shown = (
+        alert.cluster,
         alert.fingerprint,
         tuple(alert.labels.items()),
         tuple(alert.annotations.items()),
@@ -168,6 +173,7 @@ def _view(alert: Alert) -> AlertView:
         tuple(alert.receivers or ()),
     )
     return AlertView(
+        cluster=alert.cluster,
         fingerprint=alert.fingerprint,
         alertname=alert.alertname,
         severity=alert.severity,
@@ -189,9 +195,7 @@ def current_alerts() -> list[AlertView]:
     # The version with its change time: a database reset to an earlier version number is not
     # mistaken for the cached snapshot.
     version = (
-        SourceStatus.objects.filter(name=sources.ALERTMANAGER_ALERTS)
-        .values_list("version", "changed_at")
-        .first()
+        SourceStatus.objects.filter(name=SNAPSHOT).values_list("version", "changed_at").first()
     )
     cached_version, alerts = _cache
     if version is not None and version == cached_version:
@@ -218,14 +222,17 @@ def current_alerts() -> list[AlertView]:
 def _updated(cached: list[AlertView], since: int, upto: int) -> list[AlertView] | None:
     """The cached snapshot brought up to date by reading only the rows written since: cheap
     when a few alerts of thousands changed, as in every sync but the first."""
-    current = set(Alert.objects.values_list("fingerprint", flat=True))
-    by_fingerprint = {a.fingerprint: a for a in cached if a.fingerprint in current}
+    # By cluster and fingerprint: one alert may fire in several clusters.
+    current = set(Alert.objects.values_list("cluster", "fingerprint"))
+    by_key = {
+        (a.cluster, a.fingerprint): a for a in cached if (a.cluster, a.fingerprint) in current
+    }
     changed = Alert.objects.filter(snapshot_version__gt=since, snapshot_version__lte=upto)
     for row in changed.iterator(chunk_size=2000):
-        by_fingerprint[row.fingerprint] = _view(row)
-    if len(by_fingerprint) != len(current):
+        by_key[(row.cluster, row.fingerprint)] = _view(row)
+    if len(by_key) != len(current):
         return None  # rows written by something other than the sync: read everything
-    return list(by_fingerprint.values())
+    return list(by_key.values())
 
 
 def grouped_view(
@@ -253,13 +260,14 @@ def grouped_view(
 _index: tuple[int | None, dict] = (None, {})
 
 
-def by_fingerprint(everything: list[AlertView]) -> dict[str, AlertView]:
-    """The snapshot's alerts by fingerprint (one index, of the current snapshot only)."""
+def by_fingerprint(everything: list[AlertView]) -> dict[tuple[str, str], AlertView]:
+    """The snapshot's alerts by (cluster, fingerprint) (one index, of the current snapshot
+    only): the same fingerprint may fire in several clusters."""
     global _index
     generation = generation_of(everything)
     cached_generation, index = _index
     if generation is None or generation != cached_generation:
-        index = {a.fingerprint: a for a in everything}
+        index = {(a.cluster, a.fingerprint): a for a in everything}
         if generation is not None:
             _index = (generation, index)
     return index
@@ -269,17 +277,23 @@ def select(
     alerts: list[AlertView], matchers: list[Matcher], words: list[str], states: set[str]
 ) -> list[AlertView]:
     words = [w.lower() for w in words]
+    # @cluster matchers test the alert's cluster; the others its labels.
+    on_cluster = [m for m in matchers if m.name == CLUSTER]
+    matchers = [m for m in matchers if m.name != CLUSTER]
     return [
         a
         for a in alerts
-        if a.state in states and matches_all(matchers, a.labels) and all(w in a.text for w in words)
+        if a.state in states
+        and matches_all(matchers, a.labels)
+        and all(m.matches({CLUSTER: a.cluster}) for m in on_cluster)
+        and all(w in a.text for w in words)
     ]
 
 
 def group(alerts: list[AlertView], label: str) -> list[AlertGroup]:
     groups: dict[str | None, AlertGroup] = {}
     for alert in alerts:
-        value = alert.labels.get(label)
+        value = alert.cluster if label == CLUSTER else alert.labels.get(label)
         if value not in groups:
             groups[value] = AlertGroup(label, value)
         groups[value].alerts.append(alert)

@@ -12,16 +12,16 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from alertui.alerts import sources
-from alertui.alerts.models import Alert, AlertHistory, SourceStatus
+from alertui.alerts.models import Alert, AlertHistory
 from alertui.clients import alertmanager_client
+from alertui.clusters import Cluster
 from alertui.integrations.alertmanager import Alert as AmAlert
 from alertui.integrations.alertmanager import AlertmanagerError
-from alertui.locks import exclusive
+from alertui.sync import health
+from alertui.sync.runs import cluster_sync
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +58,23 @@ class AlertSyncResult:
     error: str = ""
     note: str = ""  # what could not be read (see note())
 
+    def summary(self) -> str:
+        return f"{self.current} current (+{self.added} ~{self.changed} -{self.removed})"
 
-def fetch_alerts(urls: list[str]) -> tuple[dict[str, AmAlert], list[str], Counter]:
+    def failures(self) -> list[str]:
+        return [self.error] if self.error else []
+
+
+def fetch_alerts(
+    urls: list[str], cluster: str | None = None
+) -> tuple[dict[str, AmAlert], list[str], Counter]:
     """Alerts from every peer, deduplicated by fingerprint; the peers' errors; and why items
     could not be read (counted once, though every peer of a cluster sends the same item)."""
     alerts: dict[str, AmAlert] = {}
     errors = []
     unreadable: Counter = Counter()
     for url in urls:
-        client = alertmanager_client([url])
+        client = alertmanager_client([url], cluster=cluster)
         try:
             listed = client.list_alerts()
         except AlertmanagerError as e:
@@ -108,64 +116,65 @@ def _reasons(reasons: list[str], shown: int = 3) -> str:
     return text + (f"; and {len(reasons) - shown} more" if len(reasons) > shown else "")
 
 
-def sync_alerts() -> AlertSyncResult:
-    with exclusive("sync_alerts") as acquired:
-        if not acquired:
-            return AlertSyncResult(skipped=True)
-        return _sync()
-
-
-def _sync() -> AlertSyncResult:
-    run = sources.Run(sources.ALERTMANAGER_ALERTS)
-    urls = settings.ALERTMANAGER_URLS
-    fetched, errors, unreadable = fetch_alerts(urls)
+@cluster_sync("alerts", lambda: AlertSyncResult(skipped=True))
+def sync_alerts(cluster: Cluster) -> AlertSyncResult:
+    """Bring the cluster's alerts in the snapshot in step with its Alertmanagers."""
+    run = health.Run(health.ALERTMANAGER_ALERTS, cluster.name)
+    urls = cluster.alertmanager_urls
+    fetched, errors, unreadable = fetch_alerts(urls, cluster.name)
     if len(errors) == len(urls):
         run.failure("; ".join(errors))
         return AlertSyncResult(error="; ".join(errors))
     result = AlertSyncResult(current=len(fetched))
     now = timezone.now()
+    mine = Alert.objects.filter(cluster=cluster.name)
     with transaction.atomic():
-        # The version this run will publish (syncs run one at a time, under the lock).
-        status = SourceStatus.objects.filter(name=sources.ALERTMANAGER_ALERTS).first()
-        next_version = (status.version if status else 0) + 1
+        # Every cluster's sync publishes its changes as the next version of the one snapshot:
+        # the database work (not the calls above) is done one cluster after another.
+        snapshot = health.locked_snapshot()
+        next_version = snapshot.version + 1
         existing = {
             fingerprint: (pk, digest)
-            for pk, fingerprint, digest in Alert.objects.values_list("pk", "fingerprint", "digest")
+            for pk, fingerprint, digest in mine.values_list("pk", "fingerprint", "digest")
         }
         new, changed = [], []
         for fingerprint, am in fetched.items():
             digest = _digest(am)
             pk, old = existing.get(fingerprint, (None, None))
             if old is None:
-                new.append(_row(am, digest, next_version))
+                new.append(_row(cluster.name, am, digest, next_version))
             elif old != digest:
-                row = _row(am, digest, next_version)
+                row = _row(cluster.name, am, digest, next_version)
                 row.pk = pk
                 changed.append(row)
         gone = set(existing) - set(fetched)
         Alert.objects.bulk_create(new, batch_size=500)
         Alert.objects.bulk_update(changed, FIELDS, batch_size=500)
         if gone:
-            Alert.objects.filter(fingerprint__in=gone).delete()
-        _record_history(new, gone, now)
+            mine.filter(fingerprint__in=gone).delete()
+        _record_history(cluster.name, new, gone, now)
+        if new or changed or gone:
+            health.publish(snapshot)
     result.added, result.changed, result.removed = len(new), len(changed), len(gone)
     result.note = note(unreadable, fetched)
-    if result.note and result.note != (status.note if status else ""):
-        logger.warning("Alertmanager alerts: %s", result.note)
+    if result.note and result.note != health.note(health.ALERTMANAGER_ALERTS, cluster.name):
+        logger.warning("Alertmanager alerts of %s: %s", cluster.name, result.note)
     run.success(changed=bool(new or changed or gone), note=result.note)
     return result
 
 
-def _record_history(started: list[Alert], resolved: set[str], now) -> None:
+def _record_history(cluster: str, started: list[Alert], resolved: set[str], now) -> None:
     """Open a history row for each alert that appeared, close the row of each that went."""
+    history = AlertHistory.objects.filter(cluster=cluster, resolved_at__isnull=True)
     open_ones = set(
-        AlertHistory.objects.filter(
-            fingerprint__in=[a.fingerprint for a in started], resolved_at__isnull=True
-        ).values_list("fingerprint", flat=True)
+        history.filter(fingerprint__in=[a.fingerprint for a in started]).values_list(
+            "fingerprint", flat=True
+        )
     )
     AlertHistory.objects.bulk_create(
         [
             AlertHistory(
+                cluster=cluster,
                 fingerprint=a.fingerprint,
                 alertname=a.alertname,
                 labels=a.labels,
@@ -177,9 +186,7 @@ def _record_history(started: list[Alert], resolved: set[str], now) -> None:
         batch_size=500,
     )
     if resolved:
-        AlertHistory.objects.filter(fingerprint__in=resolved, resolved_at__isnull=True).update(
-            resolved_at=now
-        )
+        history.filter(fingerprint__in=resolved).update(resolved_at=now)
 
 
 def _digest(am: AmAlert) -> str:
@@ -199,8 +206,9 @@ def _digest(am: AmAlert) -> str:
     return hashlib.blake2b(shown.encode(), digest_size=16).hexdigest()
 
 
-def _row(am: AmAlert, digest: str, version: int) -> Alert:
+def _row(cluster: str, am: AmAlert, digest: str, version: int) -> Alert:
     return Alert(
+        cluster=cluster,
         fingerprint=am.fingerprint,
         digest=digest,
         snapshot_version=version,

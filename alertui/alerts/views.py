@@ -8,10 +8,11 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from alertui.accounts.roles import can_silence
-from alertui.alerts import ranking, reserved_filters, row_context, snapshot, sources
+from alertui.alerts import ranking, reserved_filters, row_context, snapshot
 from alertui.alerts.models import AlertHistory
-from alertui.matchers import LABEL_NAME, MatcherError, parse_filter
+from alertui.matchers import CLUSTER, LABEL_NAME, MatcherError, parse_filter
 from alertui.rules import store as rule_store
+from alertui.sync import health
 
 GROUPS_PER_PAGE = 25
 # A group of more alerts than this is collapsed to its header (and its active criticals)
@@ -28,7 +29,7 @@ def _query(request) -> dict:
     """The page's filter, read from the URL so a view can be shared as a link."""
     group_by = request.GET.get("group_by", "alertname").strip()[:100] or "alertname"
     errors = []
-    if not LABEL_NAME.match(group_by):
+    if group_by != CLUSTER and not LABEL_NAME.match(group_by):
         errors.append(f"Cannot group by {group_by!r}: that is not a label name.")
         group_by = "alertname"
     states = [s for s in request.GET.getlist("state") if s in snapshot.STATES]
@@ -112,7 +113,7 @@ def alert_list(request):
     viewer_can_silence = can_silence(request.user)
     page = ranking.Pages(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     params = _shown_params(query, groups)
-    note = sources.note(sources.ALERTMANAGER_ALERTS)
+    note = health.note(health.ALERTMANAGER_ALERTS)
     ctx = {
         "query": query,
         "totals": totals,
@@ -198,8 +199,19 @@ def _results_context(query: dict, params: QueryDict, page, shown, groups) -> dic
 def alert_history(request, fingerprint):
     fingerprint = fingerprint[:64]
     firings = AlertHistory.objects.filter(fingerprint=fingerprint).order_by("-started_at")
+    # ?cluster=: the one alert of that cluster (the same fingerprint may fire in several).
+    cluster = request.GET.get("cluster", "")[:63]
+    if cluster:
+        firings = firings.filter(cluster=cluster)
     page = Paginator(firings, 50).get_page(request.GET.get("page"))
-    current = next((a for a in snapshot.current_alerts() if a.fingerprint == fingerprint), None)
+    current = next(
+        (
+            a
+            for a in snapshot.current_alerts()
+            if a.fingerprint == fingerprint and (not cluster or a.cluster == cluster)
+        ),
+        None,
+    )
     if current is None and not page.object_list:
         raise Http404("alertui has no record of this alert.")
     labels = current.labels if current else page.object_list[0].labels

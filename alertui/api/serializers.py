@@ -71,6 +71,7 @@ class SilenceSerializer(serializers.ModelSerializer):
         model = Silence
         fields = [
             "id",
+            "cluster",
             "state",
             "matchers",
             "matchers_text",
@@ -134,6 +135,15 @@ class SilenceWriteSerializer(serializers.Serializer):
         required=False, help_text='From the start (or now, if later): "2h", "1d".'
     )
     comment = TextField(max_length=10000, help_text="Why; required.")
+    clusters = serializers.ListField(
+        child=serializers.CharField(max_length=63),
+        required=False,
+        max_length=100,
+        write_only=True,
+        help_text="Creating only: make the silence in each of these clusters (one silence "
+        "each, linked in the audit). The answer is then 207 with each cluster's outcome. "
+        "Default: the first cluster, answered with the silence.",
+    )
     based_on = serializers.DateTimeField(
         required=False,
         write_only=True,
@@ -173,6 +183,18 @@ class SilenceWriteSerializer(serializers.Serializer):
         return SilenceValues(matchers, starts_at, ends_at, comment)
 
 
+class ClusterResultSerializer(serializers.Serializer):
+    cluster = serializers.CharField()
+    silence = SilenceSerializer(allow_null=True, help_text="The silence made; null if not.")
+    detail = serializers.CharField(help_text="Why it was not made; empty if it was.")
+    reason = serializers.CharField(help_text="As in an error's reason; empty if made.")
+
+
+class ClusterResultsSerializer(serializers.Serializer):
+    action_id = serializers.CharField(help_text="Links the audit rows of this one action.")
+    results = ClusterResultSerializer(many=True)
+
+
 class ExtendSerializer(serializers.Serializer):
     ends_at = serializers.DateTimeField(required=False, help_text="The new end.")
     by = DurationField(required=False, help_text='Or: this much past the current end ("1h").')
@@ -193,6 +215,7 @@ class ExtendSerializer(serializers.Serializer):
 
 
 class AlertSerializer(serializers.Serializer):
+    cluster = serializers.CharField(help_text="The Alertmanager cluster it fires in.")
     fingerprint = serializers.CharField()
     alertname = serializers.CharField()
     severity = serializers.CharField()
@@ -206,6 +229,7 @@ class AlertSerializer(serializers.Serializer):
 
 
 class FailingTargetSerializer(serializers.Serializer):
+    cluster = serializers.CharField()
     source = serializers.CharField(help_text="The Prometheus it was read from.")
     scrape_pool = serializers.CharField()
     scrape_url = serializers.CharField()
@@ -226,6 +250,8 @@ class AuditEventSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "at",
+            "cluster",
+            "action_id",
             "action",
             "outcome",
             "error",

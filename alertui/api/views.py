@@ -24,9 +24,9 @@ from alertui.api.permissions import CanChangeSilences
 from alertui.audit.filters import AuditFilter
 from alertui.audit.models import AuditEvent
 from alertui.audit.views import silence_chain
-from alertui.matchers import MatcherError, parse_filter
+from alertui.matchers import CLUSTER, Matcher, MatcherError, parse_filter
 from alertui.requestinfo import actor_for
-from alertui.silences import services
+from alertui.silences import multi, services
 from alertui.silences.models import Silence
 from alertui.silences.queries import STATES, filter_silences
 from alertui.targets.models import FailingTarget
@@ -57,6 +57,27 @@ def _respond(request, silence: Silence, code=status.HTTP_200_OK) -> Response:
     return Response(api.SilenceSerializer(silence, context={"request": request}).data, status=code)
 
 
+def _create_in_clusters(request, data) -> Response:
+    outcomes = multi.create_in_clusters(
+        _actor(request), data.values(), data.validated_data["clusters"]
+    )
+    results = []
+    for outcome in outcomes:
+        if outcome.silence is not None:
+            local_changes.silence_created(outcome.silence)
+        results.append(
+            {
+                "cluster": outcome.cluster,
+                "silence": outcome.silence,
+                "detail": outcome.error.message if outcome.error else "",
+                "reason": outcome.error.reason if outcome.error else "",
+            }
+        )
+    body = {"action_id": outcomes[0].action_id, "results": results}
+    answer = api.ClusterResultsSerializer(body, context={"request": request})
+    return Response(answer.data, status=status.HTTP_207_MULTI_STATUS)
+
+
 # -- silences ----------------------------------------------------------------------------------
 
 
@@ -75,6 +96,7 @@ class SilenceList(generics.ListAPIView):
             OpenApiParameter(
                 "q", OpenApiTypes.STR, description="Words in matchers, creator, comment."
             ),
+            OpenApiParameter("cluster", OpenApiTypes.STR, description="Only this cluster's."),
         ]
     )
     def get(self, request, *args, **kwargs):
@@ -84,16 +106,20 @@ class SilenceList(generics.ListAPIView):
         state = self.request.query_params.get("state", "active")
         if state not in (*STATES, "all"):
             raise ValidationError({"state": [f"Use one of {', '.join((*STATES, 'all'))}."]})
-        return filter_silences(state, self.request.query_params.get("q", "")[:200])
+        found = filter_silences(state, self.request.query_params.get("q", "")[:200])
+        cluster = self.request.query_params.get("cluster")
+        return found.filter(cluster=cluster[:63]) if cluster else found
 
     @extend_schema(
         request=api.SilenceWriteSerializer,
-        responses={201: api.SilenceSerializer, **CHANGE_ERRORS},
+        responses={201: api.SilenceSerializer, 207: api.ClusterResultsSerializer, **CHANGE_ERRORS},
         summary="Create a silence",
     )
     def post(self, request):
         data = api.SilenceWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if "clusters" in data.validated_data:
+            return _create_in_clusters(request, data)
         created = services.create_silence(_actor(request), data.values())
         local_changes.silence_created(created)
         return _respond(request, created, status.HTTP_201_CREATED)
@@ -190,8 +216,10 @@ class SilenceHistory(generics.ListAPIView):
         OpenApiParameter(
             "q",
             OpenApiTypes.STR,
-            description='Matchers and words, as on the alerts page: severity="critical" disk',
+            description='Matchers and words, as on the alerts page: severity="critical" disk '
+            '(@cluster="prod" for a cluster)',
         ),
+        OpenApiParameter("cluster", OpenApiTypes.STR, description="Only this cluster's."),
         OpenApiParameter(
             "state",
             OpenApiTypes.STR,
@@ -217,6 +245,8 @@ class AlertList(generics.ListAPIView):
         unknown = [s for s in states if s not in snapshot.STATES]
         if unknown:
             raise ValidationError({"state": [f"Use {', '.join(snapshot.STATES)}."]})
+        if params.get("cluster"):
+            matchers = [*matchers, Matcher(CLUSTER, "=", params["cluster"][:63])]
         return snapshot.select(snapshot.current_alerts(), matchers, words, set(states))
 
 
@@ -225,7 +255,7 @@ class FailingTargetList(generics.ListAPIView):
 
     serializer_class = api.FailingTargetSerializer
     queryset = FailingTarget.objects.all()
-    filterset_fields = ["source", "job", "scrape_pool"]
+    filterset_fields = ["cluster", "source", "job", "scrape_pool"]
 
 
 class AuditList(generics.ListAPIView):

@@ -63,6 +63,7 @@ class AuditFilter(django_filters.FilterSet):
     action = django_filters.MultipleChoiceFilter(
         choices=AuditEvent.Action.choices, widget=forms.CheckboxSelectMultiple, distinct=False
     )
+    cluster = django_filters.CharFilter(field_name="cluster", label="Cluster", max_length=63)
     outcome = django_filters.ChoiceFilter(choices=AuditEvent.Outcome.choices, empty_label="any")
     source = django_filters.ChoiceFilter(choices=AuditEvent.Source.choices, empty_label="any")
     text = django_filters.CharFilter(

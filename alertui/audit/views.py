@@ -32,6 +32,8 @@ CSV_COLUMNS = [
     ("remote_addr", "address"),
     ("api_token", "API token"),
     ("note", "note"),
+    # Last: scripts reading the columns by position before there were clusters keep working.
+    ("cluster", "cluster"),
 ]
 
 
@@ -180,7 +182,11 @@ def silence_chain(silence_id: str) -> list[str]:
 @require_GET
 def audit_silence(request, silence_id):
     chain = silence_chain(silence_id[:64])
-    events = AuditEvent.objects.filter(silence_id__in=chain).select_related("actor")
+    # With the rows of the same action in other clusters (a silence made in several at once).
+    actions = AuditEvent.objects.filter(silence_id__in=chain).exclude(action_id="")
+    action_ids = set(actions.values_list("action_id", flat=True)[:100])
+    events = AuditEvent.objects.filter(Q(silence_id__in=chain) | Q(action_id__in=action_ids))
+    events = events.select_related("actor")
     # Oldest first, a page at a time: a silence extended every few minutes by a script gathers
     # thousands of events, and one page must not render them all.
     page = Paginator(events.order_by("at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))

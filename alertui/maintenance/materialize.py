@@ -125,7 +125,7 @@ def materialize_occurrence(
         )
     try:
         silence = services.create_silence(
-            actor_for(window), values_for(window, occurrence, now), note=note
+            actor_for(window), values_for(window, occurrence, now), note=note, cluster=cluster
         )
     except SilenceActionError as e:
         if e.reason == "unknown_outcome":

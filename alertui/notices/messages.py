@@ -12,6 +12,7 @@ from datetime import datetime
 from django.conf import settings
 from django.urls import reverse
 
+from alertui import clusters
 from alertui.audit.models import AuditEvent
 from alertui.matchers import Matcher
 
@@ -50,6 +51,7 @@ def event_notice(event: AuditEvent) -> dict:
     after = event.after or {}
     return {
         "kind": f"silence.{event.action}",
+        "cluster": event.cluster,
         "silence_id": event.silence_id,
         "previous_silence_id": event.previous_silence_id,
         # Who made the change: an alertui user, or for a silence the sync job found created
@@ -72,6 +74,7 @@ def reminder_notice(silence, alertnames: list[str], muted: int, at: datetime) ->
     """The generic webhook body for "this silence ends soon and still mutes firing alerts"."""
     return {
         "kind": "silence.reminder",
+        "cluster": silence.cluster,
         "silence_id": silence.id,
         "previous_silence_id": "",
         "actor": silence.created_by,
@@ -125,6 +128,8 @@ def headline(notice: dict) -> str:
     """One sentence: who did what. Escaped mrkdwn."""
     kind = notice["kind"].removeprefix("silence.")
     link = f"<{escape(notice['url'])}|silence {escape(notice['silence_id'][:8])}>"
+    if notice.get("cluster") and len(clusters.names()) > 1:
+        link += f" in cluster {escape(notice['cluster'])}"  # several: say which one
     if kind == "reminder":
         count = notice["muted_alerts"]
         alerts = "alert" if count == 1 else "alerts"

@@ -63,6 +63,26 @@ def created_text(silence, effect: Effect, zone_name: str | None) -> str:
     return f"Silenced {_alerts(effect.muted)} until {until}{_names(effect)}."
 
 
+def report_created(request, outcomes, zone_name: str | None):
+    """One message per cluster a new silence was to be made in (naming the cluster when there
+    are several), each made one with its undo; the first silence made, or None."""
+    from alertui import clusters
+    from alertui.alerts import local_changes
+
+    several = len(clusters.names()) > 1
+    made = None
+    for outcome in outcomes:
+        where = f"{outcome.cluster}: " if several else ""
+        if outcome.error is not None:
+            messages.error(request, f"{where}not created: {outcome.error.message}")
+            continue
+        silence = outcome.silence
+        made = made or silence
+        text = created_text(silence, local_changes.silence_created(silence), zone_name)
+        offer_undo(request, where + text, "expire", silence.id)
+    return made
+
+
 def expired_text(effect: Effect) -> str:
     if not effect.applied:
         return "Silence expired. The alerts page shows it after the next sync."

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from alertui.clusters import names as cluster_names
 from alertui.durations import DurationError, format_duration, parse_duration
 from alertui.matchers import OPERATORS, Matcher, MatcherError, parse_matchers
 from alertui.silences.navigation import safe_next
@@ -85,6 +86,8 @@ class SilenceForm(forms.Form):
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
+    # New silences only, and only shown when there are several clusters: where to make it.
+    clusters = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     # Hidden fields the page fills in: an invalid value is ignored rather than refused, since
     # the user cannot see or fix them.
     tz = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -99,6 +102,15 @@ class SilenceForm(forms.Form):
         self.rows = matcher_rows(self.data) if self.is_bound else []
         self.matcher_errors: list[str] = []
         self.fields["comment"].error_messages["required"] = "Say why: a comment is required."
+        self.fields["clusters"].choices = [(name, name) for name in cluster_names()]
+
+    def chosen_clusters(self) -> list[str]:
+        """Where to make a new silence: the clusters ticked, every one with the "all clusters"
+        button, else the first."""
+        names = cluster_names()
+        if self.data.get("all_clusters"):
+            return names
+        return self.cleaned_data.get("clusters") or names[:1]
 
     def clean_tz(self):
         name = self.cleaned_data["tz"][:64]
@@ -206,12 +218,17 @@ def initial_for_new(params) -> tuple[dict, list[tuple[str, str, str]], list[str]
         # "Silence this alert": exactly its labels, read from the snapshot.
         from alertui.alerts.models import Alert
 
-        alert = Alert.objects.filter(fingerprint=fingerprint[:64]).first()
+        alerts = Alert.objects.filter(fingerprint=fingerprint[:64])
+        if params.get("cluster"):
+            alerts = alerts.filter(cluster=params["cluster"][:63])
+        alert = alerts.first()
         if alert is None:
             errors.append("That alert is no longer firing; add the matchers yourself.")
         else:
             rows += [(k, "=", v) for k, v in sorted(alert.labels.items())]
     initial = {
+        # By default the silence is made where the alert fires.
+        "clusters": [alert.cluster] if fingerprint and alert is not None else cluster_names()[:1],
         "duration": params.get("duration")
         or format_duration(timedelta(seconds=settings.SILENCE_DEFAULT_DURATION)),
         "comment": params.get("comment", ""),

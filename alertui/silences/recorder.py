@@ -75,6 +75,8 @@ def _silence_fields(silence) -> dict:
 def _intent_fields(intent: PendingChange) -> dict:
     """Who asked for a change and from where, as its audit row names them."""
     return {
+        "cluster": intent.cluster,
+        "action_id": intent.action_id,
         "source": intent.source,
         "actor": intent.actor,
         "actor_name": intent.actor_name,
@@ -88,12 +90,12 @@ def _intent_fields(intent: PendingChange) -> dict:
 # -- the mirror --------------------------------------------------------------------------------
 
 
-def mirror(am: AmSilence, **extra) -> Silence:
+def mirror(am: AmSilence, cluster: str, **extra) -> Silence:
     """Insert or update the local copy of a silence from what Alertmanager returned.
 
     On its own only for what needs no audit row: reading back a silence, or a state that moved
     with time. Changes are recorded with `complete` or `observe`, which call this."""
-    row = Silence.objects.filter(pk=am.id).first() or Silence(id=am.id)
+    row = Silence.objects.filter(pk=am.id).first() or Silence(id=am.id, cluster=cluster)
     row.set_matchers(am.matchers)
     row.starts_at = am.starts_at
     row.ends_at = am.ends_at
@@ -116,20 +118,28 @@ def mark_held(silence_ids) -> None:
     )
 
 
-def mark_forgotten_except(held_ids, read_at: datetime) -> None:
+def mark_forgotten_except(cluster: str, held_ids, read_at: datetime) -> None:
     """Every mirrored silence not among `held_ids`, Alertmanager's silences as read at
     `read_at`, is gone from Alertmanager (it forgets them 120 h after they end); the rows stay,
     for their history. A row mirrored since then (a silence made meanwhile) is left alone."""
-    Silence.objects.filter(in_alertmanager=True, last_seen_at__lt=read_at).exclude(
-        id__in=held_ids
-    ).update(in_alertmanager=False)
+    mine = Silence.objects.filter(cluster=cluster)
+    mine.filter(in_alertmanager=True, last_seen_at__lt=read_at).exclude(id__in=held_ids).update(
+        in_alertmanager=False
+    )
 
 
 # -- changes made through alertui ------------------------------------------------------------
 
 
 def begin(
-    actor: Actor, action: str, request: SilenceRequest | None, *, silence_id: str, before
+    actor: Actor,
+    action: str,
+    request: SilenceRequest | None,
+    *,
+    silence_id: str,
+    before,
+    cluster: str,
+    action_id: str = "",
 ) -> PendingChange:
     """The intent of a change, written before Alertmanager is called: exactly what is sent."""
     fields = {}
@@ -143,6 +153,8 @@ def begin(
             "comment": request.comment,
         }
     return PendingChange.objects.create(
+        cluster=cluster,
+        action_id=action_id,
         action=action,
         source=actor.source,
         actor=actor.user,
@@ -169,7 +181,7 @@ def complete(
     and the mirror. Whoever claims the intent first records it; a second caller only mirrors."""
     with transaction.atomic():
         claimed, _ = PendingChange.objects.filter(pk=intent.pk).delete()
-        row = mirror(am)
+        row = mirror(am, intent.cluster)
         if claimed:
             AuditEvent.objects.create(
                 **_intent_fields(intent),
@@ -206,7 +218,9 @@ def fail(
             )
 
 
-def refuse(actor: Actor, action: str, silence_id: str, error: str, current=None) -> None:
+def refuse(
+    actor: Actor, action: str, silence_id: str, error: str, current=None, *, cluster: str
+) -> None:
     """A change refused before anything was sent (the silence changed or ended meanwhile)."""
     request = None
     if current is not None:
@@ -218,7 +232,8 @@ def refuse(actor: Actor, action: str, silence_id: str, error: str, current=None)
             current.comment,
         )
     before = snapshot(current) if current is not None else None
-    fail(begin(actor, action, request, silence_id=silence_id, before=before), error)
+    intent = begin(actor, action, request, silence_id=silence_id, before=before, cluster=cluster)
+    fail(intent, error)
 
 
 # -- changes seen in Alertmanager ------------------------------------------------------------
@@ -233,7 +248,9 @@ class Observed:
     note: str = ""
 
 
-def observe(am: AmSilence, row: Silence | None, observed: list[Observed], **mirror_extra) -> None:
+def observe(
+    cluster: str, am: AmSilence, row: Silence | None, observed: list[Observed], **mirror_extra
+) -> None:
     """Record changes made outside alertui (amtool, another UI, time) and mirror the result.
 
     Must run inside the caller's transaction holding the mirror row's lock (the sync's), so two
@@ -242,11 +259,16 @@ def observe(am: AmSilence, row: Silence | None, observed: list[Observed], **mirr
     if row is None:
         # A concurrent run would fail this insert with IntegrityError and roll back.
         Silence.objects.create(
-            id=am.id, starts_at=am.starts_at, ends_at=am.ends_at, first_seen_at=timezone.now()
+            id=am.id,
+            cluster=cluster,
+            starts_at=am.starts_at,
+            ends_at=am.ends_at,
+            first_seen_at=timezone.now(),
         )
-    mirror(am, **mirror_extra)
+    mirror(am, cluster, **mirror_extra)
     for change in observed:
         AuditEvent.objects.create(
+            cluster=cluster,
             **_silence_fields(am),
             at=change.at,
             action=change.action,

@@ -17,7 +17,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from alertui import clients
+from alertui import clients, clusters
 from alertui.audit.models import AuditEvent, PendingChange
 from alertui.integrations.alertmanager import (
     AlertmanagerClient,
@@ -28,7 +28,7 @@ from alertui.integrations.alertmanager import (
     SilenceRequest,
 )
 from alertui.integrations.alertmanager import Silence as AmSilence
-from alertui.locks import LockBusy, serialized
+from alertui.locks import LockBusy, change_lock_timeout, serialized
 from alertui.matchers import Matcher
 from alertui.silences import recorder
 from alertui.silences.models import Silence
@@ -62,18 +62,33 @@ class SilenceValues:
     comment: str
 
 
-def alertmanager_client() -> AlertmanagerClient:
-    return clients.alertmanager_client()
+def alertmanager_client(cluster: str) -> AlertmanagerClient:
+    return clients.alertmanager_client(cluster=cluster)
+
+
+def cluster_of(silence_id: str) -> str:
+    """The cluster a silence is in, as its mirror row says (the first cluster for one not
+    mirrored yet)."""
+    found = Silence.objects.filter(pk=silence_id).values_list("cluster", flat=True).first()
+    return found or clusters.configured()[0].name
 
 
 # -- the operations ------------------------------------------------------------------------
 
 
 def create_silence(
-    actor: Actor, values: SilenceValues, *, recreated_from: str = "", note: str = ""
+    actor: Actor,
+    values: SilenceValues,
+    *,
+    recreated_from: str = "",
+    note: str = "",
+    cluster: str | None = None,
+    action_id: str = "",
 ) -> Silence:
-    """A new silence; `recreated_from` names the expired silence it was made from; `note`
-    goes to its audit row."""
+    """A new silence in `cluster` (the first one when not given); `recreated_from` names the
+    expired silence it was made from; `note` goes to its audit row; `action_id` links it with
+    its siblings made in other clusters by the same action."""
+    cluster = clusters.get(cluster).name if cluster else clusters.configured()[0].name
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     action = Action.RECREATED if recreated_from else Action.CREATED
     if recreated_from:
@@ -81,8 +96,10 @@ def create_silence(
     request = SilenceRequest(
         values.matchers, values.starts_at, values.ends_at, actor.name, values.comment.strip()
     )
-    client = alertmanager_client()
-    intent = recorder.begin(actor, action, request, silence_id="", before=None)
+    client = alertmanager_client(cluster)
+    intent = recorder.begin(
+        actor, action, request, silence_id="", before=None, cluster=cluster, action_id=action_id
+    )
     new_id = _send(intent, lambda: client.post_silence(request))
     created = _read_back(client, new_id, request)
     return recorder.complete(intent, created, previous_id=recreated_from, note=note)
@@ -111,16 +128,23 @@ def edit_silence(
 
     `given` names the fields of `values` the person gave (the API's "send only what
     changes"); each other one keeps the value Alertmanager holds now (None: all given)."""
-    with _one_at_a_time(silence_id):
+    cluster = cluster_of(silence_id)
+    with _one_at_a_time(silence_id, cluster):
         return _edit(
-            actor, silence_id, values, based_on=based_on, action=Action.EDITED, given=given
+            actor,
+            silence_id,
+            values,
+            based_on=based_on,
+            action=Action.EDITED,
+            given=given,
+            cluster=cluster,
         )
 
 
-def _edit(actor, silence_id, values, *, based_on, action, given=None) -> Silence:
+def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None) -> Silence:
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
-    client = alertmanager_client()
-    current = _current(client, actor, action, silence_id, based_on)
+    client = alertmanager_client(cluster)
+    current = _current(client, actor, action, silence_id, based_on, cluster)
     if given is not None:
         # Not the mirror's values, which lag a change made elsewhere until the next sync.
         values = _keep_current(values, current, given)
@@ -133,11 +157,13 @@ def _edit(actor, silence_id, values, *, based_on, action, given=None) -> Silence
         values.comment.strip(),
         id=silence_id,
     )
-    intent = recorder.begin(actor, action, request, silence_id=silence_id, before=snapshot(current))
+    intent = recorder.begin(
+        actor, action, request, silence_id=silence_id, before=snapshot(current), cluster=cluster
+    )
     try:
         new_id = _send(intent, lambda: client.post_silence(request))
     except SilenceActionError as e:
-        _note_lost_original(client, silence_id, e)
+        _note_lost_original(client, silence_id, e, cluster)
         raise
     if new_id != silence_id:
         # Alertmanager expired the old silence and made a new one: mirror both, link them.
@@ -146,7 +172,7 @@ def _edit(actor, silence_id, values, *, based_on, action, given=None) -> Silence
         except AlertmanagerError:
             log.warning("could not read back replaced silence %s", silence_id)
             replaced = _as_expired(current)
-        mirror(replaced, replaced_by=new_id)
+        mirror(replaced, cluster, replaced_by=new_id)
     changed = _read_back(client, new_id, request)
     replaced = new_id != silence_id
     return recorder.complete(
@@ -181,24 +207,33 @@ def _start_to_send(current: AmSilence, requested: datetime) -> datetime:
 def extend_silence(
     actor: Actor, silence_id: str, ends_at: datetime, based_on: datetime | None = None
 ) -> Silence:
-    with _one_at_a_time(silence_id):
-        client = alertmanager_client()
-        current = _current(client, actor, Action.EXTENDED, silence_id, based_on)
+    cluster = cluster_of(silence_id)
+    with _one_at_a_time(silence_id, cluster):
+        client = alertmanager_client(cluster)
+        current = _current(client, actor, Action.EXTENDED, silence_id, based_on, cluster)
         if ends_at <= current.ends_at:
             raise ValidationError({"ends_at": "The new end must be later than the current end."})
         values = SilenceValues(current.matchers, current.starts_at, ends_at, current.comment)
-        return _edit(actor, silence_id, values, based_on=based_on, action=Action.EXTENDED)
+        return _edit(
+            actor,
+            silence_id,
+            values,
+            based_on=based_on,
+            action=Action.EXTENDED,
+            cluster=cluster,
+        )
 
 
 def expire_silence(actor: Actor, silence_id: str) -> Silence:
-    with _one_at_a_time(silence_id):
-        return _expire(actor, silence_id)
+    cluster = cluster_of(silence_id)
+    with _one_at_a_time(silence_id, cluster):
+        return _expire(actor, silence_id, cluster)
 
 
 @contextmanager
-def _one_at_a_time(silence_id: str):
+def _one_at_a_time(silence_id: str, cluster: str):
     try:
-        with serialized(f"silence:{silence_id}"):
+        with serialized(f"silence:{silence_id}", timeout=change_lock_timeout(cluster)):
             yield
     except LockBusy:
         raise SilenceActionError(
@@ -206,19 +241,26 @@ def _one_at_a_time(silence_id: str):
         ) from None
 
 
-def _expire(actor: Actor, silence_id: str) -> Silence:
-    client = alertmanager_client()
-    current = _current(client, actor, Action.EXPIRED, silence_id, None)
+def _expire(actor: Actor, silence_id: str, cluster: str) -> Silence:
+    client = alertmanager_client(cluster)
+    current = _current(client, actor, Action.EXPIRED, silence_id, None, cluster)
     if current.state == "expired":
-        mirror(current)
+        mirror(current, cluster)
         message = f"This silence had already expired at {current.ends_at:%Y-%m-%d %H:%M:%S} UTC."
-        recorder.refuse(actor, Action.EXPIRED, silence_id, message, current=current)
+        recorder.refuse(
+            actor, Action.EXPIRED, silence_id, message, current=current, cluster=cluster
+        )
         raise SilenceActionError(message, "conflict")
     as_it_was = SilenceRequest(
         current.matchers, current.starts_at, current.ends_at, current.created_by, current.comment
     )
     intent = recorder.begin(
-        actor, Action.EXPIRED, as_it_was, silence_id=silence_id, before=snapshot(current)
+        actor,
+        Action.EXPIRED,
+        as_it_was,
+        silence_id=silence_id,
+        before=snapshot(current),
+        cluster=cluster,
     )
     _send(intent, lambda: client.expire_silence(silence_id))
     expired = _read_back(client, silence_id, None) or _as_expired(current)
@@ -239,13 +281,15 @@ def _as_expired(current: AmSilence) -> AmSilence:
     )
 
 
-def _note_lost_original(client: AlertmanagerClient, silence_id: str, error: SilenceActionError):
+def _note_lost_original(
+    client: AlertmanagerClient, silence_id: str, error: SilenceActionError, cluster: str
+):
     """Alertmanager 0.25-0.27 expire the original when a replacing edit fails: say so."""
     try:
         original = client.get_silence(silence_id)
     except AlertmanagerError:
         return
-    mirror(original)
+    mirror(original, cluster)
     if original.state == "expired":
         error.message += (
             " Alertmanager expired the original silence while refusing the change (a bug in "
@@ -257,7 +301,7 @@ def _note_lost_original(client: AlertmanagerClient, silence_id: str, error: Sile
 
 
 def _current(
-    client: AlertmanagerClient, actor: Actor, action: str, silence_id: str, based_on
+    client: AlertmanagerClient, actor: Actor, action: str, silence_id: str, based_on, cluster
 ) -> AmSilence:
     """Alertmanager's version of the silence, refusing if it changed since the user loaded it.
 
@@ -266,24 +310,24 @@ def _current(
         current = client.get_silence(silence_id)
     except SilenceNotFound:
         message = "Alertmanager has no such silence (it may have been purged)."
-        recorder.refuse(actor, action, silence_id, message)
+        recorder.refuse(actor, action, silence_id, message, cluster=cluster)
         raise SilenceActionError(message, "not_found") from None
     except AlertmanagerError as e:
-        recorder.refuse(actor, action, silence_id, e.message)
+        recorder.refuse(actor, action, silence_id, e.message, cluster=cluster)
         reason = "unavailable" if isinstance(e, AlertmanagerUnavailable) else "refused"
         raise SilenceActionError(f"Alertmanager: {e.message}", reason) from e
     if based_on and current.updated_at and current.updated_at > based_on:
-        mirror(current)
+        mirror(current, cluster)
         message = (
             "Someone changed this silence after you opened it; review the current version "
             "and try again."
         )
-        recorder.refuse(actor, action, silence_id, message, current=current)
+        recorder.refuse(actor, action, silence_id, message, current=current, cluster=cluster)
         raise SilenceActionError(message, "conflict")
     if current.state == "expired" and action != Action.EXPIRED:
-        mirror(current)
+        mirror(current, cluster)
         message = "This silence has already expired, so it cannot be changed; recreate it instead."
-        recorder.refuse(actor, action, silence_id, message, current=current)
+        recorder.refuse(actor, action, silence_id, message, current=current, cluster=cluster)
         raise SilenceActionError(message, "conflict")
     return current
 

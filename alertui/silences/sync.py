@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from alertui.alerts import sources
 from alertui.audit.models import AuditEvent, PendingChange
+from alertui.clients import alertmanager_client
+from alertui.clusters import Cluster
 from alertui.integrations.alertmanager import (
     AlertmanagerClient,
     AlertmanagerError,
@@ -24,12 +25,12 @@ from alertui.integrations.alertmanager import (
     SilenceList,
 )
 from alertui.integrations.alertmanager import Silence as AmSilence
-from alertui.locks import exclusive
 from alertui.matchers import format_matchers
 from alertui.silences import intents, recorder
 from alertui.silences.models import Silence
 from alertui.silences.recorder import Observed
-from alertui.silences.services import alertmanager_client
+from alertui.sync import health
+from alertui.sync.runs import cluster_sync
 
 log = logging.getLogger(__name__)
 Action = AuditEvent.Action
@@ -44,17 +45,21 @@ class SyncResult:
     error: str = ""
     note: str = ""  # what could not be read
 
+    def summary(self) -> str:
+        later = f", {self.deferred} left for the next run" if self.deferred else ""
+        lines = "".join(f"\n  {line}" for line in self.recorded)
+        return f"{self.seen} seen, {len(self.recorded)} changes recorded{later}{lines}"
 
-def sync_silences(client: AlertmanagerClient | None = None) -> SyncResult:
-    with exclusive("sync_silences") as acquired:
-        if not acquired:
-            return SyncResult(skipped=True)
-        return _sync(client or alertmanager_client())
+    def failures(self) -> list[str]:
+        return [self.error] if self.error else []
 
 
-def _sync(client: AlertmanagerClient) -> SyncResult:
+@cluster_sync("silences", lambda: SyncResult(skipped=True))
+def sync_silences(cluster: Cluster, client: AlertmanagerClient | None = None) -> SyncResult:
+    """Mirror the cluster's silences, recording what changed outside alertui."""
+    client = client or alertmanager_client(cluster=cluster.name)
     result = SyncResult()
-    run = sources.Run(sources.ALERTMANAGER_SILENCES)
+    run = health.Run(health.ALERTMANAGER_SILENCES, cluster.name)
     read_at = timezone.now()
     try:
         silences = newest_silences(client)
@@ -63,8 +68,8 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
         result.error = e.message
         return result
     now = timezone.now()
-    mirrors = Silence.objects.in_bulk([am.id for am in silences])
-    leftover = list(PendingChange.objects.all())
+    mirrors = Silence.objects.filter(cluster=cluster.name).in_bulk([am.id for am in silences])
+    leftover = list(PendingChange.objects.filter(cluster=cluster.name))
     plan = intents.plan(leftover, silences, set(mirrors), now, intents.recorded_changes(leftover))
     for am in silences:
         result.seen += 1
@@ -75,7 +80,7 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
             result.deferred += 1  # the request making this change may still be finishing
             continue
         try:
-            recorded = _sync_one(am, plan)
+            recorded = _sync_one(cluster.name, am, plan)
         except IntegrityError:
             continue  # another run inserted the mirror row first; it recorded the event
         except DatabaseError as e:
@@ -86,7 +91,7 @@ def _sync(client: AlertmanagerClient) -> SyncResult:
         result.recorded += [f"{action} {am.id}" for action in recorded]
     # A silence that could not be read still exists: its mirror stays as it was.
     recorder.mark_forgotten_except(
-        {am.id for am in silences} | silences.unreadable_ids, read_at=read_at
+        cluster.name, {am.id for am in silences} | silences.unreadable_ids, read_at=read_at
     )
     for closure in plan.closures:
         recorder.fail(
@@ -149,11 +154,11 @@ def _note(unreadable: list[str]) -> str:
     )
 
 
-def _sync_one(am: AmSilence, plan: intents.Plan) -> list[str]:
+def _sync_one(cluster: str, am: AmSilence, plan: intents.Plan) -> list[str]:
     credit = plan.credits.get(am.id)
     now = timezone.now()
     with transaction.atomic():
-        row = Silence.objects.select_for_update().filter(pk=am.id).first()
+        row = Silence.objects.select_for_update().filter(pk=am.id, cluster=cluster).first()
         if credit is not None:
             recorder.complete(
                 credit.intent,
@@ -164,15 +169,15 @@ def _sync_one(am: AmSilence, plan: intents.Plan) -> list[str]:
                 at=credit.intent.created_at,
             )
             if credit.replaced is not None:
-                recorder.mirror(credit.replaced, replaced_by=am.id)
+                recorder.mirror(credit.replaced, cluster, replaced_by=am.id)
             return [credit.action]
         if am.id in plan.explained:
             return []  # the old half of a replacement: mirrored with its new half's credit
         observed = _observed(row, am, now)
         if observed:
-            recorder.observe(am, row, observed)
+            recorder.observe(cluster, am, row, observed)
         elif row is not None and _mirror_differs(row, am):
-            recorder.mirror(am)
+            recorder.mirror(am, cluster)
         elif row is not None and not row.in_alertmanager:
             recorder.mark_held([row.pk])
     return [change.action for change in observed]

@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alertui.accounts.roles import can_silence, silencer_required
-from alertui.alerts import local_changes, sources
+from alertui.alerts import local_changes
 from alertui.alerts.models import Alert
 from alertui.durations import DurationError, parse_duration
 from alertui.matchers import matches_all
 from alertui.requestinfo import actor_for
-from alertui.silences import feedback, services
+from alertui.silences import feedback, multi, services
 from alertui.silences.forms import (
     DURATION_PRESETS,
     ExtendForm,
@@ -29,6 +29,7 @@ from alertui.silences.forms import (
 from alertui.silences.models import Silence
 from alertui.silences.navigation import next_from
 from alertui.silences.queries import STATES, filter_silences
+from alertui.sync import health
 
 PAGE_SIZE = 50
 PREVIEW_LIMIT = 50
@@ -49,18 +50,23 @@ def silence_list(request):
     if state not in STATES + ("all",):
         state = "active"
     query = request.GET.get("q", "")[:200]
-    page = Paginator(filter_silences(state, query), PAGE_SIZE).get_page(request.GET.get("page"))
+    cluster = request.GET.get("cluster", "")[:63]
+    found = filter_silences(state, query)
+    if cluster:
+        found = found.filter(cluster=cluster)
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = _silenced_counts(s.id for s in page)
     for silence in page:
         silence.alert_count = counts.get(silence.id, 0)
     ctx = {
-        "note": sources.note(sources.ALERTMANAGER_SILENCES),
+        "note": health.note(health.ALERTMANAGER_SILENCES),
         "page": page,
         "state": state,
         "states": STATES + ("all",),
         "query": query,
+        "cluster": cluster,
         "can_silence": can_silence(request.user),
-        "pager_query": urlencode({"q": query, "state": state}),
+        "pager_query": urlencode({"q": query, "state": state, "cluster": cluster}),
     }
     template = "silences/list.html"
     if request.htmx and not request.htmx.boosted:
@@ -96,14 +102,15 @@ def _back(request, silence_id: str):
     return redirect(next_from(request) or reverse("silence_detail", args=[silence_id]))
 
 
-def _matching_alerts(matchers) -> tuple[list[Alert], int]:
-    alerts, total = [], 0
+def _matching_alerts(matchers) -> tuple[list[Alert], Counter]:
+    """The first matching alerts, and how many match in each cluster."""
+    alerts, per_cluster = [], Counter()
     for alert in Alert.objects.all().iterator(chunk_size=2000):
         if matches_all(matchers, alert.labels):
-            total += 1
+            per_cluster[alert.cluster] += 1
             if len(alerts) < PREVIEW_LIMIT:
                 alerts.append(alert)
-    return alerts, total
+    return alerts, per_cluster
 
 
 def _preview_context(rows) -> dict:
@@ -117,8 +124,14 @@ def _preview_context(rows) -> dict:
             matchers.append(matcher)
     except MatcherError as e:
         error = str(e)
-    alerts, total = _matching_alerts(matchers) if matchers and not error else ([], 0)
-    return {"alerts": alerts, "total": total, "error": error, "matchers": matchers}
+    alerts, per_cluster = _matching_alerts(matchers) if matchers and not error else ([], Counter())
+    return {
+        "alerts": alerts,
+        "total": sum(per_cluster.values()),
+        "per_cluster": sorted(per_cluster.items()),
+        "error": error,
+        "matchers": matchers,
+    }
 
 
 def _form_page(request, form, *, rows, title, action_url, editing=None, notices=()):
@@ -150,20 +163,20 @@ def silence_new(request):
         form = SilenceForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                silence = services.create_silence(
+                outcomes = multi.create_in_clusters(
                     actor_for(request),
                     form.values(),
+                    form.chosen_clusters(),
                     recreated_from=form.cleaned_data.get("recreated_from") or "",
                 )
-            except services.SilenceActionError as e:
-                form.add_error(None, e.message)
             except ValidationError as e:
                 form.add_error(None, e)
             else:
-                effect = local_changes.silence_created(silence)
-                text = feedback.created_text(silence, effect, form.cleaned_data.get("tz"))
-                feedback.offer_undo(request, text, "expire", silence.id)
-                return _back(request, silence.id)
+                if len(outcomes) == 1 and outcomes[0].error:
+                    form.add_error(None, outcomes[0].error.message)
+                else:
+                    made = feedback.report_created(request, outcomes, form.cleaned_data.get("tz"))
+                    return _back(request, made.id) if made else redirect("silence_list")
         return _form_page(
             request,
             form,
@@ -182,6 +195,7 @@ def silence_new(request):
             return redirect("silence_detail", source.id)
         rows = [tuple(m) for m in source.matchers]
         initial["comment"] = source.comment
+        initial["clusters"] = [source.cluster]
         initial["recreated_from"] = recreate_token(source.id, request.user)
     form = SilenceForm(initial=initial)
     title = "Recreate silence" if source_id else "New silence"
@@ -317,7 +331,9 @@ def silence_restore(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
     try:
         values = feedback.restore_values(silence.id)
-        restored = services.create_silence(actor_for(request), values, recreated_from=silence.id)
+        restored = services.create_silence(
+            actor_for(request), values, recreated_from=silence.id, cluster=silence.cluster
+        )
     except services.SilenceActionError as e:
         messages.error(request, f"Not restored: {e.message}")
     except ValidationError as e:

@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from alertui.alerts import sources
+from alertui import clusters
 from alertui.clients import prometheus_client
+from alertui.clusters import Cluster
 from alertui.integrations.prometheus import PrometheusError
-from alertui.locks import exclusive
 from alertui.rules import store as rule_store
+from alertui.sync import health
+from alertui.sync.runs import cluster_sync
 from alertui.targets.models import FailingTarget, RuleFailure, ScrapePool, TargetHistory
 
 
@@ -29,32 +30,42 @@ class TargetSyncResult:
     came_back: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        return f"{self.failing} failing (+{self.went_down} -{self.came_back})"
 
-def sync_targets() -> TargetSyncResult:
-    with exclusive("sync_targets") as acquired:
-        if not acquired:
-            return TargetSyncResult(skipped=True)
-        result = TargetSyncResult()
-        for url in settings.PROMETHEUS_URLS:
-            _sync_source(url, result)
-        _forget_removed_sources(settings.PROMETHEUS_URLS)
-        rule_store.forget_sources_except(settings.PROMETHEUS_URLS)
-        return result
+    def failures(self) -> list[str]:
+        return list(self.errors)
 
 
-def _forget_removed_sources(configured: list[str]) -> None:
-    """A Prometheus taken out of PROMETHEUS_URLS: its targets are no longer anyone's concern."""
+@cluster_sync("targets", lambda: TargetSyncResult(skipped=True))
+def sync_targets(cluster: Cluster) -> TargetSyncResult:
+    """Each of the cluster's Prometheus servers, one after another."""
+    result = TargetSyncResult()
+    for url in cluster.prometheus_urls:
+        _sync_source(cluster.name, url, result)
+    _forget_removed_sources(cluster.name, cluster.prometheus_urls)
+    # The rules are kept by Prometheus URL, of every cluster.
+    rule_store.forget_sources_except(
+        [url for each in clusters.configured() for url in each.prometheus_urls]
+    )
+    return result
+
+
+def _forget_removed_sources(cluster: str, configured: list[str]) -> None:
+    """A Prometheus taken out of the cluster: its targets are no longer anyone's concern."""
     now = timezone.now()
     with transaction.atomic():
-        TargetHistory.objects.exclude(source__in=configured).filter(up_at=None).update(up_at=now)
-        FailingTarget.objects.exclude(source__in=configured).delete()
-        ScrapePool.objects.exclude(source__in=configured).delete()
-        RuleFailure.objects.exclude(source__in=configured).delete()
+        for model in (TargetHistory, FailingTarget, ScrapePool, RuleFailure):
+            gone = model.objects.filter(cluster=cluster).exclude(source__in=configured)
+            if model is TargetHistory:
+                gone.filter(up_at=None).update(up_at=now)
+            else:
+                gone.delete()
 
 
-def _sync_source(url: str, result: TargetSyncResult) -> None:
-    run = sources.Run(sources.prometheus(url))
-    client = prometheus_client(url)
+def _sync_source(cluster: str, url: str, result: TargetSyncResult) -> None:
+    run = health.Run(health.PROMETHEUS, cluster, url)
+    client = prometheus_client(url, cluster=cluster)
     try:
         targets = client.active_targets()
         pools = client.scrape_pools()
@@ -70,17 +81,18 @@ def _sync_source(url: str, result: TargetSyncResult) -> None:
     pools = [p[:255] for p in pools]
     failing_counts = Counter(pool for pool, _ in failing)
     with transaction.atomic():
-        known = {(f.scrape_pool, f.scrape_url): f for f in FailingTarget.objects.filter(source=url)}
+        mine = {"cluster": cluster, "source": url}
+        known = {(f.scrape_pool, f.scrape_url): f for f in FailingTarget.objects.filter(**mine)}
         new_rows, changed_rows, history = [], [], []
         for key, target in failing.items():
             fields = _target_fields(key, target)
             row = known.get(key)
             if row is None:
                 # First seen failing now; the history row marks the start of the outage.
-                new_rows.append(FailingTarget(source=url, failing_since=now, **fields))
+                new_rows.append(FailingTarget(**mine, failing_since=now, **fields))
                 history.append(
                     TargetHistory(
-                        source=url,
+                        **mine,
                         scrape_pool=key[0],
                         scrape_url=key[1],
                         job=fields["job"],
@@ -101,17 +113,17 @@ def _sync_source(url: str, result: TargetSyncResult) -> None:
         recovered = [row for key, row in known.items() if key not in failing]
         for row in recovered:
             TargetHistory.objects.filter(
-                source=url, scrape_pool=row.scrape_pool, scrape_url=row.scrape_url, up_at=None
+                **mine, scrape_pool=row.scrape_pool, scrape_url=row.scrape_url, up_at=None
             ).update(up_at=now)
             row.delete()
         result.came_back += len(recovered)
         _replace_pools(
-            url, set(pools) | set(up_counts) | set(failing_counts), up_counts, failing_counts
+            mine, set(pools) | set(up_counts) | set(failing_counts), up_counts, failing_counts
         )
-        RuleFailure.objects.filter(source=url).delete()
+        RuleFailure.objects.filter(**mine).delete()
         RuleFailure.objects.bulk_create(
             RuleFailure(
-                source=url,
+                **mine,
                 group=r.group[:255],
                 file=r.file,
                 name=r.name[:255],
@@ -155,11 +167,11 @@ def _target_fields(key, target) -> dict:
     }
 
 
-def _replace_pools(url, names, up_counts, failing_counts) -> None:
-    ScrapePool.objects.filter(source=url).exclude(name__in=names).delete()
-    existing = {p.name: p for p in ScrapePool.objects.filter(source=url)}
+def _replace_pools(mine: dict, names, up_counts, failing_counts) -> None:
+    ScrapePool.objects.filter(**mine).exclude(name__in=names).delete()
+    existing = {p.name: p for p in ScrapePool.objects.filter(**mine)}
     for name in names:
-        pool = existing.get(name) or ScrapePool(source=url, name=name)
+        pool = existing.get(name) or ScrapePool(**mine, name=name)
         counts = (up_counts.get(name, 0), failing_counts.get(name, 0))
         if pool.pk is None or (pool.up, pool.failing) != counts:
             pool.up, pool.failing = counts

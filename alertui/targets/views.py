@@ -5,10 +5,10 @@ from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from alertui import clusters
 from alertui.accounts.roles import can_silence
-from alertui.alerts.models import SourceStatus
-from alertui.alerts.sources import prometheus
 from alertui.matchers import Matcher, format_matchers
+from alertui.sync import health
 from alertui.targets.models import FailingTarget, RuleFailure, ScrapePool
 
 
@@ -28,22 +28,26 @@ def target_list(request):
             [("q", text), ("state", "active"), ("state", "silenced"), ("state", "inhibited")]
         )
         target.silence_query = urlencode({"filter": text})
-        failing_by_pool[(target.source, target.scrape_pool)].append(target)
-    statuses = {s.name: s for s in SourceStatus.objects.filter(name__startswith="prometheus ")}
+        failing_by_pool[(target.cluster, target.source, target.scrape_pool)].append(target)
+    statuses = {s.name: s for s in health.sources().filter(kind=health.PROMETHEUS)}
+    configured = clusters.configured()
     servers = []
-    for url in settings.PROMETHEUS_URLS:
-        pools = list(ScrapePool.objects.filter(source=url))
+    for cluster, url in [(c.name, url) for c in configured for url in c.prometheus_urls]:
+        mine = {"cluster": cluster, "source": url}
+        pools = list(ScrapePool.objects.filter(**mine))
         for pool in pools:
-            pool.failing_targets = failing_by_pool.get((url, pool.name), [])
+            pool.failing_targets = failing_by_pool.get((cluster, url, pool.name), [])
+        name = urlsplit(url).netloc
         servers.append(
             {
                 "url": url,
-                "name": urlsplit(url).netloc,
-                "status": statuses.get(prometheus(url)),
+                "cluster": cluster,
+                "name": f"{cluster}: {name}" if len(configured) > 1 else name,
+                "status": statuses.get(health.name(health.PROMETHEUS, cluster, url)),
                 "failing_pools": [p for p in pools if p.failing],
                 "empty_pools": [p for p in pools if p.total == 0],
                 "healthy_pools": [p for p in pools if p.total and not p.failing],
-                "rules": list(RuleFailure.objects.filter(source=url)),
+                "rules": list(RuleFailure.objects.filter(**mine)),
             }
         )
     ctx = {

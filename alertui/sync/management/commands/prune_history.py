@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from alertui.alerts.retention import prune_history
+from alertui.sync.retention import prune_history
 
 
 class Command(BaseCommand):
