@@ -86,7 +86,7 @@ def test_age_selects_by_how_long_alerts_have_fired(am, silencer_client, tag):
 @pytest.mark.parametrize(
     ("typed", "error"),
     [
-        ("@owner=x", "Filter: @owner is not a reserved filter; there are @age, @silenced_by"),
+        ("@owner=x", "Filter: @owner is not a reserved filter; there are @age, @cluster, @silenced_by"),
         ("@age=1h", "Filter: @age takes >, <, >=, <= and a value, as in @age>1h"),
         (
             "@age>soon",
@@ -124,22 +124,29 @@ def test_an_at_sign_inside_a_word_or_value_is_no_reserved_filter(am, silencer_cl
 
 
 def test_another_reserved_filter_is_one_entry_in_the_table(monkeypatch):
-    """As `@cluster="eu1"` will be added: an entry, and the parser reads it."""
+    """A new reserved name (here a made-up `@region`) is an entry, and the parser reads it."""
     entry = reserved_filters.Reserved(
         ("=", "!="),
-        '@cluster="eu1"',
+        '@region="eu1"',
         reserved_filters._quoted,
-        reserved_filters._text_test(lambda alert, facts: [alert.labels.get("cluster", "")]),
+        reserved_filters._text_test(lambda alert, facts: [alert.labels.get("region", "")]),
     )
-    monkeypatch.setitem(reserved_filters.RESERVED, "cluster", entry)
-    terms, rest = reserved_filters.extract('@cluster="eu1" severity="critical"')
+    monkeypatch.setitem(reserved_filters.RESERVED, "region", entry)
+    terms, rest = reserved_filters.extract('@region="eu1" severity="critical"')
     assert rest.strip() == 'severity="critical"'
     keep = reserved_filters.keeper(terms, [])
 
     class Alert:
         silenced_by = ()
-        labels = {"cluster": "eu1"}
+        labels = {"region": "eu1"}
 
     assert keep(Alert())
-    Alert.labels = {"cluster": "us1"}
+    Alert.labels = {"region": "us1"}
     assert not keep(Alert())
+
+
+def test_at_cluster_is_left_to_the_matcher_parser():
+    """`@cluster` filters and groups like a label: the matcher parser reads it, not this table."""
+    terms, rest = reserved_filters.extract('@cluster="eu1" @age>1h severity="critical"')
+    assert [t.name for t in terms] == ["age"]
+    assert rest.split() == ['@cluster="eu1"', 'severity="critical"']

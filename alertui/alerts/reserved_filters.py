@@ -6,7 +6,8 @@ URL's `q`) that ask about something other than an alert's labels.
 
 Each reserved name is one entry in RESERVED: the operators it takes, how its value is read
 (a bad value raises FilterError with the message the page shows) and the test an alert must
-pass. Adding one, such as `@cluster="eu1"`, is adding an entry.
+pass. Adding one is adding an entry. `@cluster="eu1"` is not one of them: the matcher parser
+reads it as a matcher, so it filters (=, !=, =~, !~) and groups like a label.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from functools import cached_property
 from django.utils import timezone
 
 from alertui.durations import DurationError, parse_duration
-from alertui.matchers import MatcherError, compile_regex
+from alertui.matchers import CLUSTER, MatcherError, compile_regex
 
 
 class FilterError(ValueError):
@@ -122,16 +123,26 @@ class Term:
         return RESERVED[self.name].test(alert, self.op, self.value, facts)
 
 
+# Reserved names the matcher parser reads itself, as matchers (alertui.matchers.CLUSTER: a
+# cluster filters and groups like a label): left in the text for it.
+FOR_MATCHERS = {CLUSTER.removeprefix("@")}
+
+
 def extract(text: str) -> tuple[list[Term], str]:
     """(the reserved terms of a filter, the rest of it for the matcher parser)."""
     terms: list[Term] = []
-    for m in _TERM.finditer(text):
+
+    def take(m: re.Match) -> str:
+        if m["name"] in FOR_MATCHERS:
+            return m[0]
         terms.append(_term(m["name"], m["op"] or "", m["value"]))
-    return terms, _TERM.sub(" ", text)
+        return " "
+
+    return terms, _TERM.sub(take, text)
 
 
 def _term(name: str, op: str, raw: str) -> Term:
-    known = ", ".join(f"@{n}" for n in sorted(RESERVED))
+    known = ", ".join(f"@{n}" for n in sorted({*RESERVED, *FOR_MATCHERS}))
     spec = RESERVED.get(name)
     if spec is None:
         raise FilterError(f"@{name} is not a reserved filter; there are {known}")
