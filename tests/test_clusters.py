@@ -470,3 +470,18 @@ def test_the_same_alert_in_two_clusters_is_two_rows_each_with_its_history(
     assert sorted(chips(page)) == ["eu", "us"]
     assert f"/alerts/{eu.fingerprint}/history/?cluster=eu" in page
     assert [f.cluster for f in history.context["page"].object_list] == ["us"]
+
+
+def test_a_silences_page_counts_and_lists_only_its_own_clusters_alerts(
+    three, silencer, silencer_client, tag
+):
+    three.push("eu", "Twin", tag)
+    three.push("us", "Twin", tag)
+    sync("--kind", "alerts")
+    (outcome,) = multi.create_in_clusters(Actor(silencer), silence_values(tag), ["eu"])
+
+    page = silencer_client.get(f"/silences/{outcome.silence.id}/").content.decode()
+
+    assert re.search(r"<dt>Matches now</dt><dd>1 current alert</dd>", page)
+    assert re.search(r'<dt>Cluster</dt><dd><span class="cluster">eu</span>', page)
+    assert page.count("<li><strong>Twin</strong>") == 1  # eu's; us's twin is not this silence's
