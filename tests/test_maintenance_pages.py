@@ -79,6 +79,20 @@ def test_the_schedule_preview_explains_the_schedule_in_words(silencer_client, ta
     assert "shorter than the time between" in page
 
 
+@pytest.mark.parametrize(
+    "field, value, says",
+    [("time_zone", "Europe/Berlinx", "Unknown time zone"), ("duration", "2 fortnights", "")],
+)
+def test_the_schedule_preview_names_the_field_that_is_wrong(
+    silencer_client, tag, field, value, says
+):
+    page = silencer_client.get("/maintenance/preview/", form(tag, **{field: value}))
+    text = page.content.decode()
+
+    assert "Fill in the schedule" not in text
+    assert says in text and 'class="error"' in text
+
+
 def test_a_viewer_sees_windows_but_cannot_change_them(am, silencer, viewer_client, tag):
     window = make_window(silencer, tag, soon(3600))
     assert viewer_client.get("/maintenance/").status_code == 200
