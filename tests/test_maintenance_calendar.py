@@ -157,3 +157,12 @@ def test_a_paused_or_deleted_window_leaves_the_feed(silencer_client, windows):
     Window.objects.filter(pk=windows[1].pk).update(deleted_at=utc(2026, 1, 1))
     theirs = second_reading(read_feed(silencer_client, url))
     assert sorted(theirs) == ["migration", "nightly", "patch night"]
+
+
+@pytest.mark.parametrize("window", ["²", "٣", "99999999999999999999999"])
+def test_a_window_field_that_is_no_window_gives_the_feed_of_all_windows(
+    silencer_client, windows, window
+):
+    # Digits Python's isdigit() accepts but int() does not, and a number no row can have.
+    url = feed_url(silencer_client, window=window)
+    assert url.startswith("/maintenance/calendar.ics?token=")
