@@ -127,3 +127,12 @@ def test_skip_and_move_one_occurrence(am, api, tag):
             "moved": True,
         }
     ]
+
+
+def test_digits_that_are_not_ascii_are_refused_cleanly(am, api, tag):
+    created = api.post(WINDOWS, weekly(tag), format="json").json()
+    # Python's isdigit() accepts "²" and "٣"; int() does not.
+    for raw in ("²", "٣"):
+        assert api.get(f"{WINDOWS}{raw}/").status_code == 404
+        answer = api.get(f"{WINDOWS}{created['id']}/occurrences/", {"n": raw})
+        assert answer.status_code == 400 and "1 to 50" in answer.json()["n"][0]
