@@ -136,3 +136,13 @@ def test_digits_that_are_not_ascii_are_refused_cleanly(am, api, tag):
         assert api.get(f"{WINDOWS}{raw}/").status_code == 404
         answer = api.get(f"{WINDOWS}{created['id']}/occurrences/", {"n": raw})
         assert answer.status_code == 400 and "1 to 50" in answer.json()["n"][0]
+
+
+def test_a_cluster_named_twice_is_kept_once(am, api, tag):
+    created = api.post(WINDOWS, weekly(tag, clusters=["default", "default"]), format="json")
+    assert created.status_code == 201 and created.json()["clusters"] == ["default"]
+
+
+def test_the_machines_own_zone_file_is_not_a_time_zone(am, api, tag):
+    answer = api.post(WINDOWS, weekly(tag, time_zone="localtime"), format="json")
+    assert answer.status_code == 400 and "Unknown time zone" in answer.json()["time_zone"][0]
