@@ -485,3 +485,20 @@ def test_a_silences_page_counts_and_lists_only_its_own_clusters_alerts(
     assert re.search(r"<dt>Matches now</dt><dd>1 current alert</dd>", page)
     assert re.search(r'<dt>Cluster</dt><dd><span class="cluster">eu</span>', page)
     assert page.count("<li><strong>Twin</strong>") == 1  # eu's; us's twin is not this silence's
+
+
+def test_silence_group_ticks_every_cluster_the_group_fires_in(three, silencer_client, tag):
+    three.push("eu", "Spread", tag)
+    three.push("staging", "Spread", tag)
+    sync("--kind", "alerts")
+    page = silencer_client.get("/alerts/", {"q": f'test="{tag}"'}).content.decode()
+    [link] = re.findall(
+        r'<a class="button" href="(/silences/new/\?[^"]+)"[^>]*>Silence group', page
+    )
+
+    form = silencer_client.get(link.replace("&amp;", "&")).content.decode()
+
+    ticked = re.findall(
+        r'<input type="checkbox" name="clusters" value="([^"]+)"[^>]* checked', form
+    )
+    assert ticked == ["eu", "staging"]
