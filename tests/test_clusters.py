@@ -502,3 +502,8 @@ def test_silence_group_ticks_every_cluster_the_group_fires_in(three, silencer_cl
         r'<input type="checkbox" name="clusters" value="([^"]+)"[^>]* checked', form
     )
     assert ticked == ["eu", "staging"]
+
+
+def test_the_filter_hint_names_the_cluster_filter(three, silencer_client):
+    page = silencer_client.get("/alerts/").content.decode()
+    assert '<code>@cluster="eu"</code>' in page
