@@ -146,3 +146,19 @@ def test_a_cluster_named_twice_is_kept_once(am, api, tag):
 def test_the_machines_own_zone_file_is_not_a_time_zone(am, api, tag):
     answer = api.post(WINDOWS, weekly(tag, time_zone="localtime"), format="json")
     assert answer.status_code == 400 and "Unknown time zone" in answer.json()["time_zone"][0]
+
+
+def test_the_list_filters_by_cluster(am, api, settings, tag):
+    from alertui.clusters import Cluster
+
+    # Two clusters served by the one real Alertmanager.
+    settings.CLUSTERS = [Cluster(n, {am.url: am.url}, {}, am.url) for n in ("eu", "us")]
+    api.post(WINDOWS, weekly(tag, name=f"eu {tag}", clusters=["eu"]), format="json")
+    api.post(WINDOWS, weekly(tag, name=f"both {tag}", hours_ahead=3), format="json")
+
+    def names(**params):
+        return sorted(w["name"] for w in api.get(WINDOWS, params).json())
+
+    assert names(cluster="us") == [f"both {tag}"]
+    assert names(cluster="eu") == [f"both {tag}", f"eu {tag}"]
+    assert names(cluster="<nope>") == []

@@ -191,7 +191,10 @@ def _refused(e: services.WindowActionError) -> Response:
 
 
 @extend_schema(
-    methods=["GET"], responses={200: WindowSerializer(many=True)}, summary="Maintenance windows"
+    methods=["GET"],
+    parameters=[OpenApiParameter("cluster", str, description="Only windows acting on this one.")],
+    responses={200: WindowSerializer(many=True)},
+    summary="Maintenance windows",
 )
 @extend_schema(
     methods=["POST"],
@@ -204,6 +207,9 @@ def _refused(e: services.WindowActionError) -> Response:
 def window_list(request):
     if request.method == "GET":
         windows = Window.objects.filter(deleted_at=None).select_related("owner")[:500]
+        cluster = request.query_params.get("cluster", "")[:63]
+        if cluster:  # in Python: SQLite has no JSON containment lookup (clusters is a list)
+            windows = [w for w in windows if cluster in w.clusters]
         return Response(WindowSerializer(windows, many=True).data)
     data = WindowWriteSerializer(data=request.data)
     data.is_valid(raise_exception=True)
