@@ -86,7 +86,10 @@ def test_age_selects_by_how_long_alerts_have_fired(am, silencer_client, tag):
 @pytest.mark.parametrize(
     ("typed", "error"),
     [
-        ("@owner=x", "Filter: @owner is not a reserved filter; there are @age, @cluster, @silenced_by"),
+        (
+            "@owner=x",
+            "Filter: @owner is not a reserved filter; there are @age, @cluster, @silenced_by",
+        ),
         ("@age=1h", "Filter: @age takes >, <, >=, <= and a value, as in @age>1h"),
         (
             "@age>soon",

@@ -128,7 +128,22 @@ def _long_values(w: World, am) -> dict[str, str]:
         last_evaluation=now,
     )
     ApiToken.objects.create(user, expiry=timedelta(days=30), name="deploy-" + "y" * 90)
-    return {"long_silence": long_silence}
+    return {"long_silence": long_silence, "window": _long_window(actor, w.tag).pk}
+
+
+def _long_window(actor, tag: str):
+    """A weekly maintenance window two hours on (so its silence is made and listed)."""
+    from alertui.maintenance.schedule import Schedule
+    from alertui.maintenance.services import WindowFields, create_window
+    from alertui.matchers import Matcher
+    from tests.maintenance_helpers import soon
+
+    start = soon(7200)
+    schedule = Schedule(
+        start.date(), start.time(), "UTC", timedelta(hours=2), "weekly", weekdays=(start.weekday(),)
+    )
+    matchers = (Matcher("test", "=", tag), Matcher("namespace", "=~", UNBROKEN))
+    return create_window(actor, WindowFields(UNBROKEN[:100], matchers, UNBROKEN + MARKUP, schedule))
 
 
 @pytest.fixture
@@ -185,6 +200,9 @@ PAGES = [
     Phone("silence-expire", lambda w: f"/silences/{w.extra['long_silence']}/expire/"),
     Phone("audit", lambda w: "/audit/"),
     Phone("audit-silence", lambda w: f"/audit/silence/{w.extra['long_silence']}/"),
+    Phone("maintenance", lambda w: "/maintenance/"),
+    Phone("maintenance-window", lambda w: f"/maintenance/{w.extra['window']}/"),
+    Phone("maintenance-new", lambda w: "/maintenance/new/"),
     Phone("api-tokens", lambda w: "/account/tokens/"),
     Phone("404", lambda w: "/silences/no-such-silence/", status=404),
 ]

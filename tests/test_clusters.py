@@ -470,3 +470,40 @@ def test_the_same_alert_in_two_clusters_is_two_rows_each_with_its_history(
     assert sorted(chips(page)) == ["eu", "us"]
     assert f"/alerts/{eu.fingerprint}/history/?cluster=eu" in page
     assert [f.cluster for f in history.context["page"].object_list] == ["us"]
+
+
+def test_a_silences_page_counts_and_lists_only_its_own_clusters_alerts(
+    three, silencer, silencer_client, tag
+):
+    three.push("eu", "Twin", tag)
+    three.push("us", "Twin", tag)
+    sync("--kind", "alerts")
+    (outcome,) = multi.create_in_clusters(Actor(silencer), silence_values(tag), ["eu"])
+
+    page = silencer_client.get(f"/silences/{outcome.silence.id}/").content.decode()
+
+    assert re.search(r"<dt>Matches now</dt><dd>1 current alert</dd>", page)
+    assert re.search(r'<dt>Cluster</dt><dd><span class="cluster">eu</span>', page)
+    assert page.count("<li><strong>Twin</strong>") == 1  # eu's; us's twin is not this silence's
+
+
+def test_silence_group_ticks_every_cluster_the_group_fires_in(three, silencer_client, tag):
+    three.push("eu", "Spread", tag)
+    three.push("staging", "Spread", tag)
+    sync("--kind", "alerts")
+    page = silencer_client.get("/alerts/", {"q": f'test="{tag}"'}).content.decode()
+    [link] = re.findall(
+        r'<a class="button" href="(/silences/new/\?[^"]+)"[^>]*>Silence group', page
+    )
+
+    form = silencer_client.get(link.replace("&amp;", "&")).content.decode()
+
+    ticked = re.findall(
+        r'<input type="checkbox" name="clusters" value="([^"]+)"[^>]* checked', form
+    )
+    assert ticked == ["eu", "staging"]
+
+
+def test_the_filter_hint_names_the_cluster_filter(three, silencer_client):
+    page = silencer_client.get("/alerts/").content.decode()
+    assert '<code>@cluster="eu"</code>' in page

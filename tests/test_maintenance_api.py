@@ -127,3 +127,38 @@ def test_skip_and_move_one_occurrence(am, api, tag):
             "moved": True,
         }
     ]
+
+
+def test_digits_that_are_not_ascii_are_refused_cleanly(am, api, tag):
+    created = api.post(WINDOWS, weekly(tag), format="json").json()
+    # Python's isdigit() accepts "²" and "٣"; int() does not.
+    for raw in ("²", "٣"):
+        assert api.get(f"{WINDOWS}{raw}/").status_code == 404
+        answer = api.get(f"{WINDOWS}{created['id']}/occurrences/", {"n": raw})
+        assert answer.status_code == 400 and "1 to 50" in answer.json()["n"][0]
+
+
+def test_a_cluster_named_twice_is_kept_once(am, api, tag):
+    created = api.post(WINDOWS, weekly(tag, clusters=["default", "default"]), format="json")
+    assert created.status_code == 201 and created.json()["clusters"] == ["default"]
+
+
+def test_the_machines_own_zone_file_is_not_a_time_zone(am, api, tag):
+    answer = api.post(WINDOWS, weekly(tag, time_zone="localtime"), format="json")
+    assert answer.status_code == 400 and "Unknown time zone" in answer.json()["time_zone"][0]
+
+
+def test_the_list_filters_by_cluster(am, api, settings, tag):
+    from alertui.clusters import Cluster
+
+    # Two clusters served by the one real Alertmanager.
+    settings.CLUSTERS = [Cluster(n, {am.url: am.url}, {}, am.url) for n in ("eu", "us")]
+    api.post(WINDOWS, weekly(tag, name=f"eu {tag}", clusters=["eu"]), format="json")
+    api.post(WINDOWS, weekly(tag, name=f"both {tag}", hours_ahead=3), format="json")
+
+    def names(**params):
+        return sorted(w["name"] for w in api.get(WINDOWS, params).json())
+
+    assert names(cluster="us") == [f"both {tag}"]
+    assert names(cluster="eu") == [f"both {tag}", f"eu {tag}"]
+    assert names(cluster="<nope>") == []

@@ -157,3 +157,23 @@ def test_a_paused_or_deleted_window_leaves_the_feed(silencer_client, windows):
     Window.objects.filter(pk=windows[1].pk).update(deleted_at=utc(2026, 1, 1))
     theirs = second_reading(read_feed(silencer_client, url))
     assert sorted(theirs) == ["migration", "nightly", "patch night"]
+
+
+@pytest.mark.parametrize("window", ["²", "٣", "99999999999999999999999"])
+def test_a_window_field_that_is_no_window_gives_the_feed_of_all_windows(
+    silencer_client, windows, window
+):
+    # Digits Python's isdigit() accepts but int() does not, and a number no row can have.
+    url = feed_url(silencer_client, window=window)
+    assert url.startswith("/maintenance/calendar.ics?token=")
+
+
+def test_a_window_named_over_several_lines_still_has_its_feed(silencer_client, windows):
+    # The API takes such a name; the feed is one calendar with one window's events, not two.
+    Window.objects.filter(pk=windows[1].pk).update(name="month end\r\nBEGIN:VEVENT\r\nSUMMARY:x")
+    url = feed_url(silencer_client, window=str(windows[1].pk))
+
+    calendar = read_feed(silencer_client, url)
+
+    assert str(calendar["X-WR-CALNAME"]) == "Maintenance: month end BEGIN:VEVENT SUMMARY:x"
+    assert {str(e["UID"]) for e in calendar.walk("VEVENT")} == {f"{windows[1].uid}@alertui"}

@@ -79,6 +79,20 @@ def test_the_schedule_preview_explains_the_schedule_in_words(silencer_client, ta
     assert "shorter than the time between" in page
 
 
+@pytest.mark.parametrize(
+    "field, value, says",
+    [("time_zone", "Europe/Berlinx", "Unknown time zone"), ("duration", "2 fortnights", "")],
+)
+def test_the_schedule_preview_names_the_field_that_is_wrong(
+    silencer_client, tag, field, value, says
+):
+    page = silencer_client.get("/maintenance/preview/", form(tag, **{field: value}))
+    text = page.content.decode()
+
+    assert "Fill in the schedule" not in text
+    assert says in text and 'class="error"' in text
+
+
 def test_a_viewer_sees_windows_but_cannot_change_them(am, silencer, viewer_client, tag):
     window = make_window(silencer, tag, soon(3600))
     assert viewer_client.get("/maintenance/").status_code == 200
@@ -158,3 +172,25 @@ def test_an_occurrence_is_moved_from_the_window_page_in_the_viewers_zone(
     assert moved["startsAt"].startswith(f"{start.astimezone(UTC):%Y-%m-%dT%H:%M}")
     page = silencer_client.get(f"/maintenance/{window.pk}/").content.decode()
     assert "moved</span>" in page and "Occurrence" in page
+
+
+def test_the_form_chooses_the_windows_clusters_and_an_edit_keeps_them(
+    am, settings, silencer, silencer_client, tag
+):
+    from alertui.clusters import Cluster
+
+    # Two clusters served by the one real Alertmanager: where each silence goes is its cluster.
+    settings.CLUSTERS = [Cluster(n, {am.url: am.url}, {}, am.url) for n in ("eu", "us")]
+    response = silencer_client.post("/maintenance/new/", form(tag, clusters=["us"]))
+    window = Window.objects.get(name=f"backup {tag}")
+    assert response.status_code == 302 and window.clusters == ["us"]
+
+    edit = silencer_client.get(f"/maintenance/{window.pk}/edit/").content.decode()
+    assert re.search(r'<input type="checkbox" name="clusters" value="us"[^>]* checked>', edit)
+    assert not re.search(r'<input type="checkbox" name="clusters" value="eu"[^>]* checked>', edit)
+    silencer_client.post(
+        f"/maintenance/{window.pk}/edit/", form(tag, comment="moved", clusters=["us"])
+    )
+
+    window.refresh_from_db()
+    assert window.comment == "moved" and window.clusters == ["us"]

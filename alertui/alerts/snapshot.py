@@ -102,6 +102,11 @@ class AlertGroup:
                 break
         return dict(sorted(common))
 
+    @cached_property
+    def clusters(self) -> list[str]:
+        """The clusters the group's alerts fire in: where a silence for the group belongs."""
+        return sorted({a.cluster for a in self.alerts})
+
     @property
     def all_silenced(self) -> bool:
         """Every alert of the group is muted by a silence: "Silence group" has nothing to do."""

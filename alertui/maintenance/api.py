@@ -176,7 +176,7 @@ class WindowWriteSerializer(serializers.Serializer):
 
 
 def _window(window_id: str) -> Window:
-    if not window_id.isdigit() or len(window_id) > 12:
+    if not (window_id.isascii() and window_id.isdigit()) or len(window_id) > 12:
         raise Http404("No such window.")
     live = Window.objects.select_related("owner").filter(deleted_at=None)
     return get_object_or_404(live, pk=int(window_id))
@@ -191,7 +191,10 @@ def _refused(e: services.WindowActionError) -> Response:
 
 
 @extend_schema(
-    methods=["GET"], responses={200: WindowSerializer(many=True)}, summary="Maintenance windows"
+    methods=["GET"],
+    parameters=[OpenApiParameter("cluster", str, description="Only windows acting on this one.")],
+    responses={200: WindowSerializer(many=True)},
+    summary="Maintenance windows",
 )
 @extend_schema(
     methods=["POST"],
@@ -204,6 +207,9 @@ def _refused(e: services.WindowActionError) -> Response:
 def window_list(request):
     if request.method == "GET":
         windows = Window.objects.filter(deleted_at=None).select_related("owner")[:500]
+        cluster = request.query_params.get("cluster", "")[:63]
+        if cluster:  # in Python: SQLite has no JSON containment lookup (clusters is a list)
+            windows = [w for w in windows if cluster in w.clusters]
         return Response(WindowSerializer(windows, many=True).data)
     data = WindowWriteSerializer(data=request.data)
     data.is_valid(raise_exception=True)
@@ -254,7 +260,7 @@ def window_detail(request, window_id: str):
 def window_occurrences(request, window_id: str):
     window = _window(window_id)
     raw = request.query_params.get("n", "10")
-    if not raw.isdigit() or not 1 <= int(raw) <= 50:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 50:
         return Response({"n": ["Give a number from 1 to 50."]}, status=status.HTTP_400_BAD_REQUEST)
     return Response(
         OccurrenceSerializer(many=True).to_representation(_occurrences(window, int(raw)))

@@ -27,7 +27,9 @@ def feed(windows, name: str = "Maintenance windows") -> bytes:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", name)
+    # The library escapes line breaks in SUMMARY and DESCRIPTION but refuses them here: a
+    # window named over several lines (the API takes it) would break its feed.
+    cal.add("x-wr-calname", " ".join(name.split()))
     stamp = timezone.now().astimezone(UTC).replace(microsecond=0)
     for window in windows:
         for event in events(window, stamp):

@@ -71,7 +71,11 @@ def calendar_settings(request):
         CalendarToken.objects.create(user=request.user, digest=_digest(key), prefix=key[:8])
         path = reverse("maintenance_calendar")
         window = request.POST.get("window", "")
-        if window.isdigit() and Window.objects.filter(pk=int(window), deleted_at=None).exists():
+        if (
+            window.isascii()
+            and window.isdigit()
+            and Window.objects.filter(pk=int(window), deleted_at=None).exists()
+        ):
             path = reverse("maintenance_window_calendar", args=[int(window)])
         created_url = request.build_absolute_uri(f"{path}?token={key}")
     ctx = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from alertui.clusters import names as cluster_names
 from alertui.durations import DurationError, format_duration, parse_duration
 from alertui.maintenance import schedule as sch
 from alertui.maintenance.models import NAME_MAX, Window
@@ -49,9 +50,13 @@ class WindowForm(forms.Form):
     )
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     count = forms.IntegerField(min_value=1, max_value=sch.MAX_COUNT, required=False)
+    # Shown only when there are several clusters; none ticked (or one cluster) means every one.
+    clusters = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["clusters"].choices = [(name, name) for name in cluster_names()]
+        self.initial.setdefault("clusters", cluster_names())
         self.rows = matcher_rows(self.data) if self.is_bound else []
         self.matcher_errors: list[str] = []
         self.typed_schedule: sch.Schedule | None = None  # as typed, read before its checks
@@ -117,7 +122,13 @@ class WindowForm(forms.Form):
 
     def fields_for_service(self) -> WindowFields:
         d = self.cleaned_data
-        return WindowFields(d["name"], d["matchers"], d["comment"], self.typed_schedule)
+        return WindowFields(
+            d["name"],
+            d["matchers"],
+            d["comment"],
+            self.typed_schedule,
+            clusters=tuple(d.get("clusters") or ()),
+        )
 
 
 def initial_from(window: Window) -> dict:
@@ -137,6 +148,7 @@ def initial_from(window: Window) -> dict:
         "nth_weekday": window.nth_weekday,
         "until": window.until,
         "count": window.count,
+        "clusters": list(window.clusters) or cluster_names(),
     }
 
 

@@ -90,7 +90,8 @@ class Change:
 
 @cache
 def zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    # "localtime" is the machine's own zone file, not an IANA name: it differs per server.
+    return frozenset(available_timezones()) - {"localtime"}
 
 
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:

@@ -101,11 +101,11 @@ def _check(fields: WindowFields, exclude_id: int | None = None) -> tuple[str, ..
     if taken.exclude(pk=exclude_id).exists():
         raise ValidationError({"name": "Another window has this name."})
     known = cluster_config.configured_names()
-    chosen = tuple(fields.clusters) or tuple(known)
-    unknown = [c for c in chosen if c not in known]
+    unknown = [c for c in fields.clusters if c not in known]
     if unknown:
         raise ValidationError({"clusters": f"Unknown cluster: {', '.join(unknown)[:200]}"})
-    return chosen
+    # Each cluster once, in the configured order; none named is every one.
+    return tuple(n for n in known if n in fields.clusters) or tuple(known)
 
 
 def _apply(window: Window, fields: WindowFields, chosen) -> None:

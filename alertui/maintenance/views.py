@@ -76,11 +76,13 @@ def _schedule_context(form) -> dict:
         return {"summary": "", "occurrences": [], "schedule_error": ""}
     form.is_valid()
     s = form.typed_schedule
-    if s is None:
-        return {"summary": "", "occurrences": [], "schedule_error": "Fill in the schedule."}
+    # A field's own error first (an unknown zone, a duration that does not parse): it is why
+    # there is no schedule to show, and more use than "fill in".
     errors = [form.errors[f][0] for f in form.errors if f in _SCHEDULE_FIELDS]
     if errors:
         return {"summary": "", "occurrences": [], "schedule_error": errors[0]}
+    if s is None:
+        return {"summary": "", "occurrences": [], "schedule_error": "Fill in the schedule."}
     shown = next_occurrences(s, timezone.now(), SHOWN_OCCURRENCES)
     return {"summary": describe(s), "occurrences": shown, "schedule_error": ""}
 

@@ -226,9 +226,12 @@ def initial_for_new(params) -> tuple[dict, list[tuple[str, str, str]], list[str]
             errors.append("That alert is no longer firing; add the matchers yourself.")
         else:
             rows += [(k, "=", v) for k, v in sorted(alert.labels.items())]
+    # By default the silence is made where the alert fires, or where the linked alerts do
+    # (`&cluster=a&cluster=b`, from a group's "Silence group"), else in the first cluster.
+    linked = set(params.getlist("cluster")[:100])
+    where = [name for name in cluster_names() if name in linked] or cluster_names()[:1]
     initial = {
-        # By default the silence is made where the alert fires.
-        "clusters": [alert.cluster] if fingerprint and alert is not None else cluster_names()[:1],
+        "clusters": [alert.cluster] if fingerprint and alert is not None else where,
         "duration": params.get("duration")
         or format_duration(timedelta(seconds=settings.SILENCE_DEFAULT_DURATION)),
         "comment": params.get("comment", ""),

@@ -86,8 +86,10 @@ def silence_detail(request, silence_id):
     }
     if silence.current_state != "expired":
         # Matched against the snapshot now, so a silence just created shows its alerts at
-        # once rather than after the next sync updates each alert's silencedBy.
-        ctx["preview_alerts"], ctx["preview_total"] = _matching_alerts(silence.matcher_list)
+        # once rather than after the next sync updates each alert's silencedBy. A silence mutes
+        # only its own cluster's alerts.
+        alerts, per_cluster = _matching_alerts(silence.matcher_list, cluster=silence.cluster)
+        ctx["preview_alerts"], ctx["preview_total"] = alerts, per_cluster[silence.cluster]
     return render(request, "silences/detail.html", ctx)
 
 
@@ -102,10 +104,11 @@ def _back(request, silence_id: str):
     return redirect(next_from(request) or reverse("silence_detail", args=[silence_id]))
 
 
-def _matching_alerts(matchers) -> tuple[list[Alert], Counter]:
-    """The first matching alerts, and how many match in each cluster."""
+def _matching_alerts(matchers, cluster: str | None = None) -> tuple[list[Alert], Counter]:
+    """The first matching alerts (of one cluster, when named), and how many match in each."""
     alerts, per_cluster = [], Counter()
-    for alert in Alert.objects.all().iterator(chunk_size=2000):
+    found = Alert.objects.all() if cluster is None else Alert.objects.filter(cluster=cluster)
+    for alert in found.iterator(chunk_size=2000):
         if matches_all(matchers, alert.labels):
             per_cluster[alert.cluster] += 1
             if len(alerts) < PREVIEW_LIMIT:
