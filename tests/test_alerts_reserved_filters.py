@@ -153,3 +153,9 @@ def test_at_cluster_is_left_to_the_matcher_parser():
     terms, rest = reserved_filters.extract('@cluster="eu1" @age>1h severity="critical"')
     assert [t.name for t in terms] == ["age"]
     assert rest.split() == ['@cluster="eu1"', 'severity="critical"']
+
+
+@pytest.mark.parametrize("text", ["@cluster", "@cluster prod", "@cluster>1h", 'x="1" @cluster'])
+def test_at_cluster_without_an_operator_is_an_error_not_a_word(text):
+    with pytest.raises(reserved_filters.FilterError, match=r"@cluster takes =, !=, =~, !~"):
+        reserved_filters.extract(text)

@@ -162,3 +162,12 @@ def test_the_list_filters_by_cluster(am, api, settings, tag):
     assert names(cluster="us") == [f"both {tag}"]
     assert names(cluster="eu") == [f"both {tag}", f"eu {tag}"]
     assert names(cluster="<nope>") == []
+
+
+@pytest.mark.parametrize(
+    "name", ["deploys\nDROP", "deploys\rx", "tab\there", "bell\x07", "rtl\u202e"]
+)
+def test_a_name_with_a_line_break_or_control_character_is_refused(am, api, tag, name):
+    answer = api.post(WINDOWS, weekly(tag, name=f"{name} {tag}"), format="json")
+    assert answer.status_code == 400 and "one line" in answer.json()["name"][0]
+    assert not Window.objects.exists() and silences_of(am, tag) == []

@@ -134,6 +134,11 @@ def extract(text: str) -> tuple[list[Term], str]:
 
     def take(m: re.Match) -> str:
         if m["name"] in FOR_MATCHERS:
+            if m["op"] not in ("=", "!=", "=~", "!~"):
+                # Else a bare `@cluster` would be read as a word that every alert matches.
+                raise FilterError(
+                    f'@{m["name"]} takes =, !=, =~, !~ and a value, as in @{m["name"]}="prod"'
+                )
             return m[0]
         terms.append(_term(m["name"], m["op"] or "", m["value"]))
         return " "

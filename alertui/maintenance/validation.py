@@ -3,6 +3,7 @@ schedule's own (a zone that exists, bounded recurrence, a duration shorter than 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -25,6 +26,9 @@ def validate_window(name: str, matchers: list[Matcher], comment: str, s: sch.Sch
         errors["name"] = "Give the window a name."
     elif len(name) > NAME_MAX:
         errors["name"] = f"At most {NAME_MAX} characters."
+    elif any(unicodedata.category(c).startswith("C") for c in name):
+        # A name is one line: it heads pages, calendar entries and silence comments.
+        errors["name"] = "A name is one line of text, without line breaks or control characters."
     try:
         validate_silence_matchers(matchers)
     except MatcherError as e:
