@@ -219,10 +219,18 @@ def fail(
 
 
 def refuse(
-    actor: Actor, action: str, silence_id: str, error: str, current=None, *, cluster: str
+    actor: Actor,
+    action: str,
+    silence_id: str,
+    error: str,
+    current=None,
+    *,
+    cluster: str,
+    asked: SilenceRequest | None = None,
 ) -> None:
-    """A change refused before anything was sent (the silence changed or ended meanwhile)."""
-    request = None
+    """A change refused before anything was sent (the silence changed or ended meanwhile, or
+    it is outside the person's scopes); `asked`: what a refused create would have sent."""
+    request = asked
     if current is not None:
         request = SilenceRequest(
             current.matchers,
