@@ -5,6 +5,7 @@ scopes, the roles work as before."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -275,3 +276,65 @@ def test_a_scope_naming_a_cluster_allows_nothing_in_another(settings, am, stagin
     assert silences_in_am(am, tag) == []
     event = AuditEvent.objects.get(outcome="failed")
     assert (event.cluster, event.action) == ("prod", "created")
+
+
+# -- managing scopes ------------------------------------------------------------------------------
+
+
+def test_the_admin_refuses_a_scope_with_bad_matchers_or_an_unknown_cluster(client, admin_user):
+    client.force_login(admin_user)
+    group = Group.objects.create(name="payments")
+    add = "/admin/scopes/scope/add/"
+
+    bad_regex = client.post(add, {"name": "p", "group": group.pk, "matchers": 'team=~"("'})
+    unknown = client.post(
+        add, {"name": "p", "group": group.pk, "matchers": 'team="x"', "clusters": "moon"}
+    )
+    made = client.post(
+        add, {"name": "p", "group": group.pk, "matchers": 'team="x"', "clusters": "default"}
+    )
+
+    assert "invalid regular expression" in bad_regex.content.decode()
+    assert "No such cluster: &#x27;moon&#x27; (there are default)." in unknown.content.decode()
+    assert made.status_code == 302
+    assert Scope.objects.get().cluster_names == {"default"}
+
+
+def test_it_reads_scopes_from_a_file(tmp_path):
+    from alertui.scopes.config import load
+
+    path = tmp_path / "scopes.yml"
+    path.write_text(
+        "scopes:\n"
+        "  - {name: payments, group: payments, matchers: 'team=\"payments\"', clusters: [prod]}\n"
+    )
+    [rule] = load(str(path), ["prod", "staging"])
+    assert rule.describe() == 'payments (team="payments" in prod)'
+    assert rule.group == "payments"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("scopes: [{name: a, group: g, matchers: 'team=~\"(\"'}]", "scope 'a': key matchers: "),
+        ("scopes: [{name: a, group: g, matchers: ''}]", "scope 'a': key matchers: Give at least"),
+        ("scopes: [{name: a, group: g, matchers: 'x=\"1\"', clusters: [moon]}]", "'moon'"),
+        ("scopes: [{name: a, group: g, matchers: 'x=\"1\"', team: b}]", "unknown key team"),
+        ("scopes: [{name: a, matchers: 'x=\"1\"'}]", "scope 'a': key group"),
+        ("scope: []", "the file holds one key, scopes"),
+        (
+            "scopes: [{name: a, group: g, matchers: 'x=\"1\"'},"
+            " {name: a, group: h, matchers: 'y=\"1\"'}]",
+            "two scopes have this name",
+        ),
+    ],
+)
+def test_a_bad_scopes_file_stops_the_start_naming_the_scope_and_key(tmp_path, text, message):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from alertui.scopes.config import load
+
+    path = tmp_path / "scopes.yml"
+    path.write_text(text)
+    with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        load(str(path), ["prod"])
