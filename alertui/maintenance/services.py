@@ -20,6 +20,7 @@ from alertui.maintenance.models import Materialization, Window, WindowChange, Wi
 from alertui.maintenance.schedule import Schedule, occurrences
 from alertui.maintenance.validation import validate_window
 from alertui.matchers import Matcher
+from alertui.scopes.access import refusal_for
 from alertui.silences.recorder import Actor
 from alertui.silences.services import SilenceActionError
 
@@ -122,8 +123,16 @@ def _apply(window: Window, fields: WindowFields, chosen) -> None:
     window.updated_at = timezone.now()
 
 
+def _within_scopes(actor: Actor, fields: WindowFields, chosen) -> None:
+    """A window makes silences in its owner's name: only ones inside their scopes."""
+    refusal = refusal_for(actor.user, fields.matchers, chosen)
+    if refusal:
+        raise ValidationError({"matchers": refusal})
+
+
 def create_window(actor: Actor, fields: WindowFields) -> Window:
     chosen = _check(fields)
+    _within_scopes(actor, fields, chosen)
     window = Window(owner=actor.user)
     _apply(window, fields, chosen)
     with transaction.atomic():
@@ -136,6 +145,7 @@ def create_window(actor: Actor, fields: WindowFields) -> Window:
 
 def edit_window(actor: Actor, window: Window, fields: WindowFields) -> Window:
     chosen = _check(fields, exclude_id=window.pk)
+    _within_scopes(actor, fields, chosen)  # whoever edits a window becomes its owner
     with _one_at_a_time(window.pk):
         window.refresh_from_db()
         before = snapshot(window)

@@ -119,3 +119,17 @@ def refuse_page_unless_allowed(user, silence) -> None:
     access = access_for(user)
     if not access.may_change(silence.matcher_list, silence.cluster):
         raise PermissionDenied(access.refusal(silence.matcher_list, silence.cluster))
+
+
+def refusal_for(user, matchers, cluster_names) -> str:
+    """Why `user` may not make silences of `matchers` in each of `cluster_names` ('' when
+    they may, or when scopes do not restrict them): for what makes silences later in their
+    name, such as their maintenance windows."""
+    access = access_for(user)
+    if access.unrestricted or not access.scopes:
+        return ""
+    matchers = list(matchers)
+    for cluster in cluster_names:
+        if not access.may_change(matchers, cluster):
+            return access.refusal(matchers, cluster)
+    return ""
