@@ -11,14 +11,25 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.test import Client
 from django.utils import timezone
 
+from alertui.alerts.models import Alert
 from alertui.audit.models import AuditEvent
 from alertui.matchers import parse_matchers
 from alertui.scopes.models import Scope
 from alertui.silences import services
 from alertui.silences.services import Actor, SilenceValues
-from tests.alerts_page_reading import alerts_page, fire, groups, links, row, row_extras, sync
+from tests.alerts_page_reading import (
+    alerts_page,
+    fire,
+    groups,
+    links,
+    row,
+    row_extras,
+    sync,
+    text,
+)
 from tests.api_client import SILENCES, am_silence, body, silences_in_am, token_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
@@ -276,3 +287,30 @@ def test_silence_group_is_offered_on_groups_inside_the_scope_only(am, silencer, 
     assert offered(pat, "team") == {"checkout": False, "payments": True}
     # By alert name, what a group shares is wider than the team: not pat's to silence.
     assert offered(pat, "alertname") == {"DiskFull": True, "HighErrorRate": False}
+
+
+def test_the_new_silence_form_tells_a_scoped_person_where_to_stay(pat, silencer):
+    def form_as(user) -> str:
+        client = Client()
+        client.force_login(user)
+        # As read: no space left by a closing tag before punctuation.
+        return re.sub(r"\s+([,.:)])", r"\1", text(client.get("/silences/new/").content.decode()))
+
+    hint = 'You may silence only inside your scope: payments (team="payments").'
+    assert hint in form_as(pat)
+    assert "You may silence only" not in form_as(silencer)
+
+
+def test_an_alerts_history_offers_silence_only_inside_the_scope(am, pat_client, tag):
+    fire(
+        am,
+        tag,
+        ({"alertname": "HighErrorRate", "team": "payments"}, None),
+        ({"alertname": "HighErrorRate", "team": "checkout"}, None),
+    )
+    offered = {}
+    for alert in Alert.objects.filter(alertname="HighErrorRate"):
+        if alert.labels.get("test") == tag:
+            page = shown(pat_client.get(f"/alerts/{alert.fingerprint}/history/"))
+            offered[alert.labels["team"]] = "/silences/new/?alert=" in page
+    assert offered == {"payments": True, "checkout": False}

@@ -224,6 +224,10 @@ def alert_history(request, fingerprint):
         "current": current,
         "labels": labels,
         "page": page,
-        "can_silence": can_silence(request.user),
+        # Silence pre-fills the alert's labels: offered when that is inside the viewer's scopes.
+        "can_silence": can_silence(request.user)
+        and (
+            current is None or access_for(request.user).may_silence_labels(labels, current.cluster)
+        ),
     }
     return render(request, "alerts/history.html", ctx)
