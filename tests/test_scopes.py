@@ -215,6 +215,16 @@ def test_the_permission_given_to_a_scoped_group_stays_within_its_scope(am, pat, 
         services.create_silence(Actor(pat), values(tag, 'team="checkout"'))
 
 
+def test_a_scope_that_cannot_be_read_restricts_rather_than_lifts(am, pat, tag):
+    # Saved around the admin's checks (a shell, an old row): the group is still scoped.
+    payments = Group.objects.get(name="payments")
+    payments.permissions.add(Permission.objects.get(codename="manage_silences"))
+    Scope.objects.filter(group=payments).update(matchers='team=~"("')
+    with pytest.raises(SilenceActionError, match="None of your scopes can be read"):
+        services.create_silence(Actor(pat), values(tag, 'team="payments"'))
+    assert silences_in_am(am, tag) == []
+
+
 def test_silencers_membership_beside_a_scope_lifts_the_restriction(am, pat, tag):
     # Rights add up, as Django's permissions do: the docs say to take such a person out of
     # silencers to restrict them.

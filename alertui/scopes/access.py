@@ -26,10 +26,18 @@ MANAGE_SILENCES = "silences.manage_silences"
 class Access:
     unrestricted: bool
     scopes: tuple[Rule, ...] = ()
+    # In a group with a scope, even one that cannot be read: then held to `scopes` (all of
+    # them readable), never let off because a scope is broken.
+    scoped: bool = False
 
     @property
     def can_silence(self) -> bool:
         return self.unrestricted or bool(self.scopes)
+
+    @property
+    def restricted(self) -> bool:
+        """Do scopes restrict this person's changes (rather than the roles alone)?"""
+        return self.scoped and not self.unrestricted
 
     @property
     def key(self):
@@ -54,7 +62,11 @@ class Access:
         """Why a silence of `matchers` in `cluster` is out of reach, naming each scope."""
         matchers = list(matchers)
         if not self.scopes:
-            return "Only silencers can change silences."
+            return (
+                "None of your scopes can be read (ask an administrator)."
+                if self.scoped
+                else "Only silencers can change silences."
+            )
         reasons = "; ".join(s.why_not(matchers, cluster) for s in self.scopes)
         return f"This silence is outside your scopes: {reasons}."
 
@@ -63,36 +75,32 @@ VIEWER = Access(False)
 EVERYTHING = Access(True)
 
 
-def scopes_in_use() -> bool:
-    from alertui.scopes.models import Scope
-
-    return bool(settings.SCOPES) or Scope.objects.exists()
-
-
 def access_for(user) -> Access:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return VIEWER
     if user.is_superuser:
         return EVERYTHING
     group_names = set(user.groups.values_list("name", flat=True))
-    scopes = _rules(user, group_names)
-    if not scopes:
+    scopes, scoped_groups = _rules(user, group_names)
+    if not scoped_groups:
         return Access(user.has_perm(MANAGE_SILENCES))
-    scoped_groups = {s.group for s in scopes}
-    return Access(_permission_outside(user, group_names - scoped_groups), scopes)
+    return Access(_permission_outside(user, group_names - scoped_groups), scopes, scoped=True)
 
 
-def _rules(user, group_names: set[str]) -> tuple[Rule, ...]:
+def _rules(user, group_names: set[str]) -> tuple[tuple[Rule, ...], set[str]]:
+    """The user's readable scopes, and the names of their groups that have any scope."""
     from alertui.scopes.models import Scope
 
     found = [s for s in settings.SCOPES if s.group in group_names]
+    scoped_groups = {s.group for s in found}
     for scope in Scope.objects.filter(group__user=user).select_related("group"):
+        scoped_groups.add(scope.group.name)
         try:
             matchers = tuple(scope.matcher_list)
         except ValueError:
-            continue  # saved around the admin's checks: grants nothing
+            continue  # saved around the admin's checks: grants nothing, restricts still
         found.append(Rule(scope.name, scope.group.name, matchers, scope.cluster_names))
-    return tuple(sorted(found, key=lambda s: s.name))
+    return tuple(sorted(found, key=lambda s: s.name)), scoped_groups
 
 
 def _permission_outside(user, unscoped_groups: set[str]) -> bool:
@@ -126,7 +134,7 @@ def refusal_for(user, matchers, cluster_names) -> str:
     they may, or when scopes do not restrict them): for what makes silences later in their
     name, such as their maintenance windows."""
     access = access_for(user)
-    if access.unrestricted or not access.scopes:
+    if not access.restricted:
         return ""
     matchers = list(matchers)
     for cluster in cluster_names:

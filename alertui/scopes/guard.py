@@ -14,7 +14,7 @@ def check(actor, action: str, cluster: str, *, silence_id="", current=None, want
     """Refuse unless the silence as it is now (`current`, Alertmanager's) and as it would be
     (`wanted`: what is sent) are each inside one of the actor's scopes in `cluster`."""
     access = access_for(actor.user)
-    if access.unrestricted or not access.scopes:
+    if not access.restricted:
         return  # not restricted by scopes: the roles decide, as without scopes
     for silence in (current, wanted):
         if silence is not None and not access.may_change(silence.matchers, cluster):

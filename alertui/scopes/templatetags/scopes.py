@@ -10,5 +10,4 @@ def your_scopes(context) -> dict:
     """For a scoped person, where the silence form's silence must stay (nothing otherwise)."""
     request = context.get("request")
     access = access_for(request.user) if request is not None else None
-    restricted = access is not None and not access.unrestricted
-    return {"scopes": access.scopes if restricted else ()}
+    return {"scopes": access.scopes if access is not None and access.restricted else ()}
