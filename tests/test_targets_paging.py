@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from alertui.targets import rows
 from alertui.targets.models import FailingTarget
@@ -85,6 +87,19 @@ def test_it_pages_the_failing_targets(crowded, settings, redis_db, viewer_client
     # A page past the end is the last one; a page that is no number, the first.
     assert endpoints(page(viewer_client, "/targets/", page="99")) == endpoints(second)
     assert endpoints(page(viewer_client, "/targets/", page="x<script>")) == endpoints(first)
+
+
+def test_a_page_reads_no_more_for_more_targets(crowded, settings, redis_db, viewer_client):
+    """The page's database reads do not grow with the failing targets: no query per row."""
+    sync_from(settings, crowded.url)
+    reads = []
+    for number in ("1", "2"):  # 100 targets, then 31
+        with CaptureQueriesContext(connection) as queries:
+            page(viewer_client, "/targets/", page=number)
+        reads.append(len(queries))
+
+    assert reads[0] == reads[1]
+    assert reads[0] < 20
 
 
 def test_the_htmx_poll_keeps_its_page(crowded, settings, redis_db, viewer_client):
