@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "alertui.api",
     "alertui.notices",
     "alertui.maintenance",
+    "alertui.nav",
     "alertui.scopes",
 ]
 
