@@ -348,3 +348,28 @@ def test_a_bad_scopes_file_stops_the_start_naming_the_scope_and_key(tmp_path, te
     path.write_text(text)
     with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
         load(str(path), ["prod"])
+
+
+def test_an_api_create_in_two_clusters_is_refused_only_where_the_scope_does_not_apply(
+    settings, am, staging_am, tag
+):
+    from tests.api_client import SILENCES, body, token_client
+
+    settings.CLUSTERS = [
+        Cluster("prod", {am.url: am.url}, {}, am.url),
+        Cluster("staging", {staging_am.url: staging_am.url}, {}, staging_am.url),
+    ]
+    member = team_member("stan", "staging-payments", 'team="payments"', clusters="staging")
+    api, _ = token_client(member)
+    wanted = body(
+        tag, matchers=[{"name": "test", "value": tag}, {"name": "team", "value": "payments"}]
+    )
+
+    response = api.post(SILENCES, {**wanted, "clusters": ["prod", "staging"]}, format="json")
+
+    assert response.status_code == 207
+    results = {r["cluster"]: r for r in response.json()["results"]}
+    assert results["prod"]["reason"] == "out_of_scope"
+    assert "does not apply in cluster prod" in results["prod"]["detail"]
+    assert results["staging"]["silence"]["created_by"] == "stan"
+    assert silences_in_am(am, tag) == [] and len(silences_in_am(staging_am, tag)) == 1
