@@ -318,6 +318,10 @@ def test_rules_from_the_policy_file_apply_and_are_read_only(am, settings, silenc
         ("rules: [{name: x, kind: too_broad}]", "rule 'x': key max_alerts"),
         ("rules: [{name: x, kind: too_broad, min_matchers: 2, colour: red}]", "unknown key"),
         ("rules: [{name: x, kind: sometimes}]", "key kind"),
+        (
+            "rules: [{name: x, kind: too_broad, min_matchers: 2, clusters: [nope]}]",
+            "key clusters: no such cluster: nope",
+        ),
         ("rules: [{name: x, kind: warn, mode: maybe}]", "key"),
         ("rules: {}", "rules must be a list"),
         ("policy: []", "the file holds one key"),
@@ -344,6 +348,7 @@ def test_a_wrong_policy_file_stops_the_start_naming_the_rule_and_key(tmp_path, t
         ({"kind": "max_duration", "max_duration": "1h", "scope": 'severity=~"(['}, "scope"),
         ({"kind": "too_broad", "max_percent": 120}, "max_percent"),
         ({"kind": "too_broad"}, "max_alerts"),
+        ({"kind": "too_broad", "min_matchers": 2, "clusters": "nope"}, "clusters"),
     ],
 )
 def test_the_admin_refuses_a_rule_that_cannot_work(fields, field):
@@ -357,3 +362,24 @@ def am_cluster() -> str:
     from django.conf import settings
 
     return settings.CLUSTER_NAME
+
+
+# -- automated writers -------------------------------------------------------------------------
+
+
+def test_a_maintenance_window_the_policy_refuses_is_missed_once_not_retried(am, silencer, tag):
+    from alertui.maintenance.materialize import materialize
+    from alertui.maintenance.models import Materialization
+    from tests.maintenance_helpers import make_window, soon
+
+    make_rule("ticket", "comment", pattern=TICKET, explanation="Name the ticket.")
+    window = make_window(silencer, tag, soon(3600), comment="patching")  # no ticket
+    materialize()
+    materialize()
+
+    assert silences_in_am(am, tag) == []
+    [event] = AuditEvent.objects.filter(outcome="failed")
+    assert event.source == "maintenance" and event.actor == silencer
+    assert event.error.startswith("refused by policy: ticket: ")
+    row = Materialization.objects.get(window=window)
+    assert row.state == "missed" and "Name the ticket." in row.error

@@ -33,7 +33,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from alertui.policy.rules import Rule, RuleError, build
+from alertui.policy.rules import Rule, RuleError, build, unknown_clusters
 
 RULE_KEYS = {
     "name",
@@ -101,7 +101,7 @@ def _rule(entry: object, where: str) -> Rule:
     if "max_duration" in fields and not isinstance(fields["max_duration"], str):
         fields["max_duration"] = str(fields["max_duration"])  # YAML reads `1w` as text, `60` not
     try:
-        return build(
+        rule = build(
             fields.pop("name", None),
             fields.pop("kind", None),
             fields.pop("mode", "refuse"),
@@ -110,3 +110,7 @@ def _rule(entry: object, where: str) -> Rule:
         )
     except RuleError as e:
         raise ImproperlyConfigured(f"{where}: key {e.field}: {e.message}") from None
+    unknown = unknown_clusters(rule)
+    if unknown:
+        raise ImproperlyConfigured(f"{where}: key clusters: no such cluster: {', '.join(unknown)}")
+    return rule

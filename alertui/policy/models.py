@@ -93,9 +93,12 @@ class PolicyRule(models.Model):
 
     def clean(self):
         try:
-            self._build([])
+            rule = self._build([])
         except rules.RuleError as e:
             raise ValidationError({e.field: e.message}) from None
+        unknown = rules.unknown_clusters(rule)
+        if unknown:
+            raise ValidationError({"clusters": f"No such cluster: {', '.join(unknown)}."})
 
     def as_rule(self) -> rules.Rule:
         return self._build(g.name for g in self.groups.all())

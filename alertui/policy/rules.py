@@ -83,6 +83,15 @@ class Rule:
         return ", ".join(parts)
 
 
+def unknown_clusters(rule: Rule) -> list[str]:
+    """The clusters the rule names that are not configured (a typo would make it apply
+    nowhere)."""
+    from alertui.clusters import names
+
+    known = names()
+    return [name for name in rule.clusters if name not in known]
+
+
 def compile_pattern(pattern: str):
     """The comment pattern compiled by RE2 (unanchored search); RuleError saying why not."""
     if len(pattern) > MAX_PATTERN:
