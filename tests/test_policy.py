@@ -383,3 +383,51 @@ def test_a_maintenance_window_the_policy_refuses_is_missed_once_not_retried(am, 
     assert event.error.startswith("refused by policy: ticket: ")
     row = Materialization.objects.get(window=window)
     assert row.state == "missed" and "Name the ticket." in row.error
+
+
+def test_an_extension_refused_in_the_browser_says_why(am, silencer, silencer_client, tag):
+    make_rule("four-hours", "max_duration", max_duration="4h", explanation="Ask the on-call.")
+    made = services.create_silence(Actor(silencer), values(tag, hours=3))
+
+    response = silencer_client.post(f"/silences/{made.id}/extend/", {"by": "1d"}, follow=True)
+
+    assert "Not extended: refused by policy: four-hours" in page_text(response)
+    assert "Ask the on-call." in page_text(response)
+    [in_am] = silences_in_am(am, tag)
+    assert in_am["endsAt"].startswith(made.ends_at.strftime("%Y-%m-%dT%H:%M"))
+    refused_once(tag, "four-hours", action="extended")
+
+
+def test_a_viewer_gets_no_verdict(viewer_client, tag):
+    assert viewer_client.get("/policy/preview/", form(tag)).status_code == 403
+
+
+def test_the_admin_lists_the_files_rules_beside_its_own(admin_user, client, settings, tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text("rules: [{name: file-two, kind: too_broad, min_matchers: 2}]\n")
+    settings.POLICY_FILE = str(path)
+    client.force_login(admin_user)
+
+    response = client.post(
+        "/admin/policy/policyrule/add/",
+        {
+            "name": "critical-4h",
+            "kind": "max_duration",
+            "mode": "refuse",
+            "enabled": "on",
+            "scope": 'severity="critical"',
+            "max_duration": "4h",
+        },
+    )
+    assert response.status_code == 302, page_text(response)
+    listing = page_text(client.get("/admin/policy/policyrule/"))
+
+    assert "critical-4h" in listing
+    assert "Also in force, from POLICY_FILE: file-two (too_broad, refuse: at least 2 matchers)" in (
+        listing
+    )
+    rule = PolicyRule.objects.get().as_rule()
+    assert (rule.scope, rule.max_duration) == (
+        (Matcher("severity", "=", "critical"),),
+        timedelta(hours=4),
+    )
