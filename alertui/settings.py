@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "alertui.api",
     "alertui.notices",
     "alertui.maintenance",
+    "alertui.nav",
     "alertui.policy",
 ]
 

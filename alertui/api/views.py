@@ -277,7 +277,7 @@ class FailingTargetList(generics.ListAPIView):
     """Scrape targets that are down, from every Prometheus alertui watches."""
 
     serializer_class = api.FailingTargetSerializer
-    queryset = FailingTarget.objects.all()
+    queryset = FailingTarget.objects.defer("row_html", "row_template")  # the page's, not read here
     filterset_fields = ["cluster", "source", "job", "scrape_pool"]
 
 

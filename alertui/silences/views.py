@@ -16,6 +16,7 @@ from alertui.alerts import local_changes
 from alertui.alerts.models import Alert
 from alertui.durations import DurationError, parse_duration
 from alertui.matchers import matches_all
+from alertui.nav import htmx
 from alertui.policy import web as policy_web
 from alertui.requestinfo import actor_for
 from alertui.silences import feedback, multi, services
@@ -69,10 +70,7 @@ def silence_list(request):
         "can_silence": can_silence(request.user),
         "pager_query": urlencode({"q": query, "state": state, "cluster": cluster}),
     }
-    template = "silences/list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#results"
-    return render(request, template, ctx)
+    return htmx.list_page(request, "silences/list.html", ctx)
 
 
 @require_GET
