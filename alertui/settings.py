@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "alertui.notices",
     "alertui.maintenance",
     "alertui.nav",
+    "alertui.policy",
     "alertui.scopes",
 ]
 
@@ -275,6 +276,7 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 # --- Silences ----------------------------------------------------------------------------
 SILENCE_MAX_DURATION = env_duration_seconds("SILENCE_MAX_DURATION", "30d")
 SILENCE_DEFAULT_DURATION = env_duration_seconds("SILENCE_DEFAULT_DURATION", "2h")
+POLICY_FILE = env_str("POLICY_FILE")  # silence policy rules, read-only (alertui/policy/config.py)
 
 # --- The JSON API (/api/v1/) ------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -143,7 +143,11 @@ def test_it_refuses_an_edit_that_widens_its_own_silence(am, pat, tag):
     assert {"name": "team", "value": "payments", "isRegex": False, "isEqual": True} in in_am[
         "matchers"
     ]
-    assert refused(AuditEvent.objects.get(outcome="failed")) == ("edited", "failed", "pat")
+    event = AuditEvent.objects.get(outcome="failed")
+    assert refused(event) == ("edited", "failed", "pat")
+    # What was asked is in the row, beside the silence as it was.
+    assert 'team=~"pay.*"' in event.matchers_text
+    assert 'team="payments"' in " ".join(event.before["matchers"])
 
 
 def test_it_refuses_to_edit_another_teams_silence_even_into_its_own_scope(am, silencer, pat, tag):

@@ -19,15 +19,23 @@ def check(actor, action: str, cluster: str, *, silence_id="", current=None, want
     for silence in (current, wanted):
         if silence is not None and not access.may_change(silence.matchers, cluster):
             message = access.refusal(silence.matchers, cluster)
-            recorder.refuse(
-                actor,
-                action,
-                silence_id,
-                message,
-                current=current,
-                asked=None if current is not None else wanted,
-                cluster=cluster,
-            )
+            if current is not None and silence is wanted:
+                # An edit: the audit shows what was asked, beside the silence as it was.
+                recorder.refuse_request(
+                    actor,
+                    action,
+                    wanted,
+                    message,
+                    silence_id=silence_id,
+                    before=recorder.snapshot(current),
+                    cluster=cluster,
+                )
+            elif current is not None:
+                recorder.refuse(
+                    actor, action, silence_id, message, current=current, cluster=cluster
+                )
+            else:
+                recorder.refuse_request(actor, action, wanted, message, cluster=cluster)
             from alertui.silences.services import SilenceActionError
 
             raise SilenceActionError(message, REASON)

@@ -219,18 +219,10 @@ def fail(
 
 
 def refuse(
-    actor: Actor,
-    action: str,
-    silence_id: str,
-    error: str,
-    current=None,
-    *,
-    cluster: str,
-    asked: SilenceRequest | None = None,
+    actor: Actor, action: str, silence_id: str, error: str, current=None, *, cluster: str
 ) -> None:
-    """A change refused before anything was sent (the silence changed or ended meanwhile, or
-    it is outside the person's scopes); `asked`: what a refused create would have sent."""
-    request = asked
+    """A change refused before anything was sent (the silence changed or ended meanwhile)."""
+    request = None
     if current is not None:
         request = SilenceRequest(
             current.matchers,
@@ -240,6 +232,22 @@ def refuse(
             current.comment,
         )
     before = snapshot(current) if current is not None else None
+    intent = begin(actor, action, request, silence_id=silence_id, before=before, cluster=cluster)
+    fail(intent, error)
+
+
+def refuse_request(
+    actor: Actor,
+    action: str,
+    request: SilenceRequest,
+    error: str,
+    *,
+    silence_id: str = "",
+    before=None,
+    cluster: str,
+) -> None:
+    """A change refused before anything was sent, recorded with what was asked for (the
+    silence policy's refusals: the audit shows what was tried)."""
     intent = begin(actor, action, request, silence_id=silence_id, before=before, cluster=cluster)
     fail(intent, error)
 

@@ -17,6 +17,7 @@ from alertui.alerts.models import Alert
 from alertui.durations import DurationError, parse_duration
 from alertui.matchers import matches_all
 from alertui.nav import htmx
+from alertui.policy import web as policy_web
 from alertui.requestinfo import actor_for
 from alertui.scopes.access import may_change_silence, refuse_page_unless_allowed
 from alertui.silences import feedback, multi, services
@@ -164,7 +165,7 @@ def _form_page(request, form, *, rows, title, action_url, editing=None, notices=
 def silence_new(request):
     if request.method == "POST":
         form = SilenceForm(request.POST, user=request.user)
-        if form.is_valid():
+        if form.is_valid() and policy_web.confirmed(form, request.user, form.chosen_clusters()):
             try:
                 outcomes = multi.create_in_clusters(
                     actor_for(request),
@@ -219,7 +220,7 @@ def silence_edit(request, silence_id):
         refuse_page_unless_allowed(request.user, silence)  # a POST is refused and audited
     if request.method == "POST":
         form = SilenceForm(request.POST, editing=silence)
-        if form.is_valid():
+        if form.is_valid() and policy_web.confirmed(form, request.user, [silence.cluster], silence):
             based_on = form.cleaned_data.get("based_on")
             try:
                 changed = services.edit_silence(
