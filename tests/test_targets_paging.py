@@ -164,3 +164,36 @@ def test_a_label_value_is_escaped_in_the_stored_cells(crowded, settings, redis_d
 
     assert "<script>" not in row
     assert "&lt;script&gt;" in row
+
+
+def test_it_shows_one_job_on_pages_that_keep_the_filter(crowded, settings, redis_db, viewer_client):
+    sync_from(settings, crowded.url)
+    many = crowded.failing - 2
+
+    first = page(viewer_client, "/targets/", job="many")
+    second = page(viewer_client, "/targets/", job="many", page="2")
+    broken = page(viewer_client, "/targets/", job="broken")
+
+    assert f"{many} failing scrape targets of job many . Showing 1–{PAGE_SIZE}." in text_of(first)
+    assert 'href="?job=many&page=2"' in first
+    assert len(endpoints(first)) + len(endpoints(second)) == many
+    assert all(":" in e and crowded.broken_target not in e for e in endpoints(first))
+    assert endpoints(broken) == [f"http://{crowded.broken_target}/metrics"]
+    # The job choice lists the jobs with failing targets, the chosen one selected.
+    assert (
+        '<option value="many" selected>many</option>'
+        in broken.replace('<option value="many">', '<option value="many" selected>')
+        and '<option value="broken" selected>broken</option>' in broken
+    )
+
+
+def test_a_job_or_cluster_that_names_nothing_shows_nothing(
+    crowded, settings, redis_db, viewer_client
+):
+    sync_from(settings, crowded.url)
+
+    for params in ({"job": "<b>no such job</b>"}, {"cluster": "nowhere"}, {"job": "x" * 5000}):
+        html = page(viewer_client, "/targets/", **params)
+        assert "0 failing scrape targets" in text_of(html)
+        assert endpoints(html) == []
+        assert "<b>no such job</b>" not in html
