@@ -116,11 +116,27 @@ def test_the_htmx_poll_keeps_its_page(crowded, settings, redis_db, viewer_client
 def test_the_stored_cells_follow_each_sync(crowded, settings, redis_db, viewer_client):
     sync_from(settings, crowded.url)
     broken = f"http://{crowded.broken_target}/metrics"
+    # The row as an earlier sync could have left it: another error, cells rendered from it.
+    target = FailingTarget.objects.get(scrape_url=broken)
+    target.last_error = "an error of long ago"
+    rows.refresh(target, rows.template_version())
+    target.save()
+    assert "an error of long ago" in row_of(page(viewer_client, "/targets/"), broken)
+
+    sync_from(settings, crowded.url)
+    row = row_of(page(viewer_client, "/targets/"), broken)
+
+    assert "an error of long ago" not in row and "connection refused" in row
+
+
+def test_the_last_scrape_shown_is_the_last_synced(crowded, settings, redis_db, viewer_client):
+    sync_from(settings, crowded.url)
+    broken = f"http://{crowded.broken_target}/metrics"
     shown = text_of(row_of(page(viewer_client, "/targets/"), broken))
     scraped = raw_target(crowded, "broken")["lastScrape"]
 
     # "broken" is scraped every second: once Prometheus has scraped it again, the next sync
-    # stores, and the page shows, the new last scrape.
+    # stores, and the page shows, the new last scrape (its cells are not rendered again).
     wait_until(
         lambda: raw_target(crowded, "broken")["lastScrape"] != scraped,
         TARGET_TIMEOUT,
@@ -131,7 +147,13 @@ def test_the_stored_cells_follow_each_sync(crowded, settings, redis_db, viewer_c
 
     assert again != shown
     stored = FailingTarget.objects.get(scrape_url=broken)
-    assert f"{stored.last_scrape:%Y-%m-%d %H:%M:%S} UTC" in again
+    assert f"{stored.last_scrape:%Y-%m-%d %H:%M:%S} UTC ({stored.last_scrape_duration:.3f}s)" in (
+        again
+    )
+    hanging = text_of(
+        row_of(page(viewer_client, "/targets/"), f"http://{crowded.hanging_target}/metrics")
+    )
+    assert "never" in hanging
 
 
 def test_cells_of_another_template_version_are_never_shown(

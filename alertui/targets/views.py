@@ -18,7 +18,17 @@ from alertui.targets.models import FailingTarget, RuleFailure, ScrapePool
 # many targets fail.
 PAGE_SIZE = 100
 # What the page reads of a failing target; the rest is in its stored cells (targets.rows).
-SHOWN_FIELDS = ("cluster", "source", "scrape_pool", "job", "instance", "row_html", "row_template")
+SHOWN_FIELDS = (
+    "cluster",
+    "source",
+    "scrape_pool",
+    "job",
+    "instance",
+    "last_scrape",
+    "last_scrape_duration",
+    "row_html",
+    "row_template",
+)
 
 
 def _filter_text(target: FailingTarget) -> str:
