@@ -37,6 +37,10 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# alertui's own apps, each a folder of alertui/.
+_ALERTUI_APPS = (
+    "accounts sync alerts silences audit targets rules api notices maintenance nav policy scopes"
+)
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -51,19 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "knox",
-    "alertui.accounts",
-    "alertui.sync",
-    "alertui.alerts",
-    "alertui.silences",
-    "alertui.audit",
-    "alertui.targets",
-    "alertui.rules",
-    "alertui.api",
-    "alertui.notices",
-    "alertui.maintenance",
-    "alertui.nav",
-    "alertui.policy",
-    "alertui.scopes",
+    *(f"alertui.{app}" for app in _ALERTUI_APPS.split()),
 ]
 
 MIDDLEWARE = [
