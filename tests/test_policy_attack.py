@@ -120,3 +120,52 @@ def test_it_counts_the_snapshot_of_the_cluster_in_the_too_broad_rule(am, silence
 
     with pytest.raises(SilenceActionError):
         services.create_silence(Actor(silencer), values([Matcher("test", "=", tag)]))
+
+
+# -- multi-cluster create: a refusal in one cluster skips the others' warnings -----------------
+
+
+@pytest.fixture(scope="module")
+def staging_am(tmp_path_factory):
+    from tests.servers import AlertmanagerProcess
+
+    am = AlertmanagerProcess("0.28", tmp_path_factory.mktemp("staging-am")).start()
+    yield am
+    am.stop()
+
+
+def two_clusters(prod_url: str, staging_url: str):
+    from alertui.clusters import Cluster
+
+    return [
+        Cluster("prod", {prod_url: prod_url}, {}, prod_url),
+        Cluster("staging", {staging_url: staging_url}, {}, staging_url),
+    ]
+
+
+def test_it_asks_to_confirm_one_clusters_warnings_when_another_cluster_refuses(
+    settings, am, staging_am, silencer_client, tag
+):
+    """confirmed() lets any verdict with a refusal through unconfirmed, so that services
+    refuse and audit it; in a multi-cluster create the cluster that is only warned about gets
+    its silence without the person ever seeing, let alone confirming, the warning."""
+    from tests.maintenance_helpers import silences_of
+
+    settings.CLUSTERS = two_clusters(am.url, staging_am.url)
+    make_rule("staging-ticket", "comment", pattern=r"[A-Z]+-[0-9]+", clusters="staging")
+    make_rule("one-hour", "max_duration", mode="warn", max_duration="1h", explanation="Hm.")
+    form = {
+        "matcher_name": ["test"],
+        "matcher_op": ["="],
+        "matcher_value": [tag],
+        "duration": "2h",
+        "comment": "deploying",
+        "tz": "UTC",
+        "clusters": ["prod", "staging"],
+    }
+
+    response = silencer_client.post("/silences/new/", form, follow=True)
+
+    assert silences_of(staging_am, tag) == []  # refused there, as it should be
+    made = silences_of(am, tag)
+    assert made == [] or "one-hour" in page_text(response), "made in prod, warning never shown"
