@@ -4,7 +4,7 @@ it is fixed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -169,3 +169,69 @@ def test_it_asks_to_confirm_one_clusters_warnings_when_another_cluster_refuses(
     assert silences_of(staging_am, tag) == []  # refused there, as it should be
     made = silences_of(am, tag)
     assert made == [] or "one-hour" in page_text(response), "made in prod, warning never shown"
+
+
+# -- max_duration: the start judged is not the start sent -------------------------------------
+
+
+def test_it_judges_an_edit_by_the_start_it_sends(am, silencer, tag, monkeypatch):
+    """check_policy and _start_to_send each read the clock: an edit asking an active silence
+    to start a moment from now is judged as a new silence from then, but once that moment has
+    passed when the edit is sent, the old start is kept and only the end moves, stretching
+    the silence past the maximum. The policy check taking a while is simulated by moving
+    Python's clock past the requested start while it runs (Alertmanager keeps real time)."""
+    import time_machine
+
+    from alertui.policy import enforce
+
+    make_rule("one-hour", "max_duration", max_duration="1h")
+    made = services.create_silence(Actor(silencer), values([Matcher("test", "=", tag)], hours=1))
+    real = enforce.evaluate
+    with time_machine.travel(timezone.now(), tick=True) as traveller:
+
+        def slow_evaluate(*args, **kwargs):
+            verdict = real(*args, **kwargs)
+            traveller.shift(timedelta(minutes=11))
+            return verdict
+
+        monkeypatch.setattr(enforce, "evaluate", slow_evaluate)
+        now = timezone.now()
+        asked = SilenceValues(
+            (Matcher("test", "=", tag),),
+            now + timedelta(minutes=10),
+            now + timedelta(minutes=69),
+            "deploy OPS-1",
+        )
+        try:
+            services.edit_silence(Actor(silencer), made.id, asked)
+        except SilenceActionError:
+            pass  # refused: fine
+
+    live = [s for s in silences_in_am(am, tag) if s["status"]["state"] != "expired"]
+    assert len(live) == 1
+    start = datetime.fromisoformat(live[0]["startsAt"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(live[0]["endsAt"].replace("Z", "+00:00"))
+    assert end - start <= timedelta(hours=1), f"{start} .. {end}: past the 1 h maximum"
+
+
+# -- maintenance windows: the comment judged is not the person's ------------------------------
+
+
+def test_it_lets_a_window_meet_an_anchored_comment_rule(am, silencer, tag):
+    """docs/policy.md: "anchor it with ^...$ to ask for the whole" comment. A window's
+    silence is judged on its comment plus the lines alertui appends (window name, marker), so
+    a window whose comment is exactly what the rule asks is refused every occurrence, while
+    the same comment in the form passes."""
+    from alertui.maintenance.materialize import materialize
+    from alertui.maintenance.models import Materialization
+    from tests.maintenance_helpers import make_window, soon
+
+    make_rule("whole-ticket", "comment", pattern=r"^OPS-[0-9]+ [0-9a-f]+$")
+    services.create_silence(
+        Actor(silencer), values([Matcher("test", "=", tag)], comment=f"OPS-7 {tag}")
+    )  # the form's way: accepted
+    window = make_window(silencer, tag, soon(3600), comment="OPS-7")  # comment "OPS-7 <tag>"
+    materialize()
+
+    row = Materialization.objects.get(window=window)
+    assert row.state == "created", row.error
