@@ -235,3 +235,21 @@ def test_it_lets_a_window_meet_an_anchored_comment_rule(am, silencer, tag):
 
     row = Materialization.objects.get(window=window)
     assert row.state == "created", row.error
+
+
+def test_it_tells_the_team_of_an_occurrence_the_policy_refused(am, silencer, silencer_client, tag):
+    """An occurrence the job could never silence is a "missed" change in the window's history
+    and its notice ("missed an occurrence: it was never silenced"); one the policy refused is
+    marked missed with no such change, so /maintenance/history/ and the notices say nothing
+    and the maintenance goes unsilenced unannounced."""
+    from alertui.maintenance.materialize import materialize
+    from alertui.maintenance.models import WindowChange
+    from tests.maintenance_helpers import make_window, soon
+
+    make_rule("ticket", "comment", pattern=r"[A-Z]+-[0-9]+", explanation="Name the ticket.")
+    window = make_window(silencer, tag, soon(3600), comment="patching")
+    materialize()
+
+    assert WindowChange.objects.filter(window=window, action="missed").exists()
+    history = silencer_client.get("/maintenance/history/", {"window": str(window.pk)})
+    assert "Name the ticket." in page_text(history)
