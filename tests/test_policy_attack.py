@@ -253,3 +253,23 @@ def test_it_tells_the_team_of_an_occurrence_the_policy_refused(am, silencer, sil
     assert WindowChange.objects.filter(window=window, action="missed").exists()
     history = silencer_client.get("/maintenance/history/", {"window": str(window.pk)})
     assert "Name the ticket." in page_text(history)
+
+
+def test_it_silences_an_occurrence_once_the_window_is_fixed_before_it(am, silencer, tag):
+    """docs/policy.md: "fix the window or the rule before its next occurrence". An occurrence
+    refused an hour ahead is marked missed for good: the owner adds the ticket to the window
+    right away, and the maintenance an hour later still goes unsilenced."""
+    from alertui.maintenance.materialize import materialize
+    from alertui.maintenance.services import edit_window
+    from tests.maintenance_helpers import make_window, once_fields, silences_of, soon
+
+    make_rule("ticket", "comment", pattern=r"[A-Z]+-[0-9]+", explanation="Name the ticket.")
+    start = soon(3600)
+    window = make_window(silencer, tag, start, comment="patching")
+    materialize()
+    assert silences_of(am, tag) == []
+
+    edit_window(Actor(silencer), window, once_fields(tag, start, comment="patching OPS-9"))
+    materialize()
+
+    assert len(silences_of(am, tag)) == 1
