@@ -273,3 +273,24 @@ def test_it_silences_an_occurrence_once_the_window_is_fixed_before_it(am, silenc
     materialize()
 
     assert len(silences_of(am, tag)) == 1
+
+
+# -- POLICY_FILE: a quoted "false" is true ----------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["admins_exempt", "whole_cluster"])
+def test_it_does_not_read_a_quoted_false_as_true_in_the_policy_file(tmp_path, key):
+    """`admins_exempt: "false"` (quoted, as many YAML writers and Helm templates do) is read
+    with bool(), which makes every non-empty text true: the file silently lets admins through
+    (or turns on a limit) where it says the opposite. It should be refused, or read as false."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from alertui.policy import config
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(f'rules:\n  - {{name: cap, kind: too_broad, max_alerts: 5, {key}: "false"}}\n')
+    try:
+        [rule] = config.load(str(path))
+    except ImproperlyConfigured:
+        return  # refused with a message: fine
+    assert getattr(rule, key) is False
