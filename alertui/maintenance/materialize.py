@@ -251,6 +251,10 @@ def _update_outdated(window: Window, current: dict, now: datetime) -> None:
         except SilenceActionError as e:
             if e.reason in ("not_found", "conflict"):
                 _save(row, state=State.ENDED, error=e.message)
+            elif e.reason == "policy":
+                # Refused (and audited) once: the earlier silence stays, saying why; only the
+                # window's next version tries again, not every run (each would be audited).
+                _save(row, window_version=window.version, error=e.message)
             else:
                 _save(row, error=e.message)
             continue
