@@ -294,3 +294,32 @@ def test_it_does_not_read_a_quoted_false_as_true_in_the_policy_file(tmp_path, ke
     except ImproperlyConfigured:
         return  # refused with a message: fine
     assert getattr(rule, key) is False
+
+
+# -- maintenance windows: a move is judged and credited as the owner ---------------------------
+
+
+def test_it_judges_and_credits_an_occurrence_move_to_who_moved_it(am, admin_user, tag):
+    """edit_window hands the window to whoever changes it (services._take_over: its silences
+    must not be made in the name of someone who did not choose them); move_occurrence does not,
+    so a silencer's move edits the silence as the admin who owns the window: the audit names
+    the admin, and an admins_exempt rule lets the silencer's 6 h occurrence through."""
+    from alertui.maintenance.materialize import materialize
+    from alertui.maintenance.models import Materialization
+    from alertui.maintenance.services import move_occurrence
+    from tests.conftest import _user
+    from tests.maintenance_helpers import make_window, silences_of, soon
+
+    bob = _user("bob", "silencer")
+    make_rule("four-hours", "max_duration", max_duration="4h", admins_exempt=True)
+    window = make_window(admin_user, tag, soon(3600))
+    materialize()
+    key = Materialization.objects.get(window=window).occurrence_start
+    later = soon(2 * 3600)
+
+    move_occurrence(Actor(bob), window, key, later, later + timedelta(hours=6))
+
+    [live] = silences_of(am, tag)
+    assert not live["endsAt"].startswith(f"{later + timedelta(hours=6):%Y-%m-%dT%H:%M}")
+    changed = AuditEvent.objects.filter(action__in=["edited", "replaced"]).order_by("-id").first()
+    assert changed is not None and changed.actor == bob, changed and changed.actor_name
