@@ -23,6 +23,7 @@ from alertui.env import (
     env_urls,
     refuse_credentials,
 )
+from alertui.scopes.config import from_environment as scopes_from_environment
 from alertui.sync.schedule import beat_schedule, sync_time_limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -36,6 +37,10 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# alertui's own apps, each a folder of alertui/.
+_ALERTUI_APPS = (
+    "accounts sync alerts silences audit targets rules api notices maintenance nav policy scopes"
+)
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -50,18 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "knox",
-    "alertui.accounts",
-    "alertui.sync",
-    "alertui.alerts",
-    "alertui.silences",
-    "alertui.audit",
-    "alertui.targets",
-    "alertui.rules",
-    "alertui.api",
-    "alertui.notices",
-    "alertui.maintenance",
-    "alertui.nav",
-    "alertui.policy",
+    *(f"alertui.{app}" for app in _ALERTUI_APPS.split()),
 ]
 
 MIDDLEWARE = [
@@ -245,6 +239,8 @@ ALERTMANAGER_URLS = list(ALERTMANAGER_CONNECTIONS)
 if not ALERTMANAGER_URLS:
     raise ImproperlyConfigured("ALERTMANAGER_URL must name at least one Alertmanager")
 PROMETHEUS_URLS = list(PROMETHEUS_CONNECTIONS)
+# Scopes given in a file (alertui/scopes/config.py), beside those made in the admin.
+SCOPES = scopes_from_environment([c.name for c in CLUSTERS] or [CLUSTER_NAME])
 # Seconds one call to one server may take, all of it: connecting, sending, reading the answer.
 ALERTMANAGER_TIMEOUT = env_int("ALERTMANAGER_TIMEOUT", 10, minimum=1)
 PROMETHEUS_TIMEOUT = env_int("PROMETHEUS_TIMEOUT", 10, minimum=1)
