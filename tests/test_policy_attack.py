@@ -14,7 +14,7 @@ from alertui.matchers import Matcher
 from alertui.silences import services
 from alertui.silences.services import Actor, SilenceActionError, SilenceValues
 from tests.api_client import silences_in_am
-from tests.policy_helpers import firing, make_rule
+from tests.policy_helpers import make_rule
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
 
@@ -111,15 +111,6 @@ def test_it_tells_the_person_a_warning_when_restoring_in_the_browser(
     live = [s for s in silences_in_am(am, tag) if s["status"]["state"] == "active"]
     assert len(live) == 1, page_text(response)
     assert "ticket-url" in page_text(response)
-
-
-def test_it_counts_the_snapshot_of_the_cluster_in_the_too_broad_rule(am, silencer, tag):
-    """Sanity: the counts use the snapshot (not a finding; keeps the helpers honest)."""
-    firing({"test": tag, "alertname": "A"}, {"test": tag, "alertname": "B"})
-    make_rule("whole", "too_broad", whole_cluster=True)
-
-    with pytest.raises(SilenceActionError):
-        services.create_silence(Actor(silencer), values([Matcher("test", "=", tag)]))
 
 
 # -- multi-cluster create: a refusal in one cluster skips the others' warnings -----------------
