@@ -270,6 +270,10 @@ def silence_extend(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
     try:
         new_end, label = _requested_end(request.POST, silence)
+        asked = services.SilenceValues(
+            tuple(silence.matcher_list), silence.starts_at, new_end, silence.comment
+        )
+        warnings = policy_web.policy_warnings(request.user, silence.cluster, asked, silence)
         changed = services.extend_silence(actor_for(request), silence.id, new_end)
     except services.SilenceActionError as e:
         messages.error(request, f"Not extended: {e.message}")
@@ -281,8 +285,15 @@ def silence_extend(request, silence_id):
         messages.success(
             request, " ".join(filter(None, ["Silence extended", label, "until"])) + f" {until}."
         )
+        _warn(request, warnings)
         return _back(request, changed.id)
     return _back(request, silence.id)
+
+
+def _warn(request, warnings) -> None:
+    """The silence policy's warnings about a change made without the form (it went ahead)."""
+    for warning in warnings:
+        messages.warning(request, f"The silence policy warns: {warning}")
 
 
 def _requested_end(data, silence):
@@ -338,6 +349,7 @@ def silence_restore(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
     try:
         values = feedback.restore_values(silence.id)
+        warnings = policy_web.policy_warnings(request.user, silence.cluster, values)
         restored = services.create_silence(
             actor_for(request), values, recreated_from=silence.id, cluster=silence.cluster
         )
@@ -349,6 +361,7 @@ def silence_restore(request, silence_id):
         effect = local_changes.silence_created(restored)
         text = feedback.created_text(restored, effect, request.POST.get("tz", "")[:64])
         feedback.offer_undo(request, text, "expire", restored.id)
+        _warn(request, warnings)
         if next_from(request) == reverse("silence_detail", args=[silence.id]):
             # Undone on the expired silence's own page: show the silence that replaces it.
             return redirect("silence_detail", restored.id)
