@@ -13,9 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alertui.accounts.roles import can_silence, silencer_required
 from alertui.alerts import local_changes
-from alertui.alerts.models import Alert
+from alertui.alerts import queries as alert_queries
 from alertui.durations import DurationError, parse_duration
-from alertui.matchers import matches_all
 from alertui.nav import htmx
 from alertui.policy import web as policy_web
 from alertui.requestinfo import actor_for
@@ -39,12 +38,9 @@ PREVIEW_LIMIT = 50
 
 
 def _silenced_counts(silence_ids) -> Counter:
-    """How many current alerts each of these silences mutes (from the alert snapshot)."""
-    wanted = set(silence_ids)
-    counts = Counter()
-    for silenced_by in Alert.objects.exclude(silenced_by=[]).values_list("silenced_by", flat=True):
-        counts.update(wanted.intersection(silenced_by))
-    return counts
+    """How many current alerts each of these silences mutes (counted once per snapshot)."""
+    muted = alert_queries.muted_counts()
+    return Counter({sid: muted[sid] for sid in silence_ids if sid in muted})
 
 
 @require_GET
@@ -105,16 +101,9 @@ def _back(request, silence_id: str):
     return redirect(next_from(request) or reverse("silence_detail", args=[silence_id]))
 
 
-def _matching_alerts(matchers, cluster: str | None = None) -> tuple[list[Alert], Counter]:
+def _matching_alerts(matchers, cluster: str | None = None) -> tuple[list, Counter]:
     """The first matching alerts (of one cluster, when named), and how many match in each."""
-    alerts, per_cluster = [], Counter()
-    found = Alert.objects.all() if cluster is None else Alert.objects.filter(cluster=cluster)
-    for alert in found.iterator(chunk_size=2000):
-        if matches_all(matchers, alert.labels):
-            per_cluster[alert.cluster] += 1
-            if len(alerts) < PREVIEW_LIMIT:
-                alerts.append(alert)
-    return alerts, per_cluster
+    return alert_queries.matching(matchers, cluster, PREVIEW_LIMIT)
 
 
 def _preview_context(rows) -> dict:
