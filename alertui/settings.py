@@ -23,7 +23,7 @@ from alertui.env import (
     env_urls,
     refuse_credentials,
 )
-from alertui.sync.schedule import beat_schedule, sync_time_limits
+from alertui.sync.schedule import beat_schedule, stale_silence_job, sync_time_limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "alertui.api",
     "alertui.notices",
     "alertui.maintenance",
+    "alertui.stale_silences",
+    "alertui.silence_templates",
 ]
 
 MIDDLEWARE = [
@@ -270,6 +272,13 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 # --- Silences ----------------------------------------------------------------------------
 SILENCE_MAX_DURATION = env_duration_seconds("SILENCE_MAX_DURATION", "30d")
 SILENCE_DEFAULT_DURATION = env_duration_seconds("SILENCE_DEFAULT_DURATION", "2h")
+# A silence that has muted no alert for this long is "stale" on the silence list.
+SILENCE_STALE_AFTER = env_duration_seconds("SILENCE_STALE_AFTER", "1h")
+# Expire silences that muted no alert for this many hours (0: never), every interval.
+SILENCE_STALE_EXPIRE_HOURS = env_int("SILENCE_STALE_EXPIRE_HOURS", 0)
+SILENCE_STALE_INTERVAL = env_duration_seconds("SILENCE_STALE_INTERVAL", "5m")
+# "Ending soon" on the silence list: active silences that end within this.
+SILENCE_ENDING_SOON = env_duration_seconds("SILENCE_ENDING_SOON", "1h")
 
 # --- The JSON API (/api/v1/) ------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -380,6 +389,7 @@ CELERY_BEAT_SCHEDULE = {
         "alertui.notices.tasks.remind_expiring_silences", NOTIFY_REMINDER_INTERVAL
     ),
     "requeue-stalled-notices": _every("alertui.notices.tasks.requeue_stalled_deliveries", 300),
+    **stale_silence_job(SILENCE_STALE_EXPIRE_HOURS, SILENCE_STALE_INTERVAL),
 }
 
 # The DEBUG error page lists the settings: hide the URLs that carry secrets too.

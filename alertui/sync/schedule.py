@@ -38,3 +38,16 @@ def beat_schedule(time_limits: dict[str, int], intervals: dict[str, int], prune:
         "options": {"expires": max(1, prune - 1)},
     }
     return schedule
+
+
+def stale_silence_job(expire_hours: int, every: int) -> dict:
+    """The stale-silence policy's entry (alertui.stale_silences), only when it is on."""
+    if not expire_hours:
+        return {}
+    return {
+        "expire-stale-silences": {
+            "task": "alertui.stale_silences.tasks.expire_stale_silences",
+            "schedule": every,
+            "options": {"expires": max(1, every - 1)},
+        }
+    }
