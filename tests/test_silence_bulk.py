@@ -143,3 +143,60 @@ def test_viewers_cannot_act_in_bulk(am, silencer, viewer_client, tag):
     )
     assert 'name="silence"' not in viewer_client.get("/silences/", {"q": tag}).content.decode()
     assert AlertmanagerClient([am.url]).get_silence(one.id).state == "active"
+
+
+# -- the API --------------------------------------------------------------------------------
+
+
+def test_the_api_expires_several_and_reports_each(am, silencer, tag):
+    from tests.api_client import alice_api
+
+    api = alice_api(silencer)
+    silences = [make(silencer, tag, job) for job in ("api", "db", "web")]
+    AlertmanagerClient([am.url]).expire_silence(silences[0].id)
+    ids = [s.id for s in silences]
+
+    answer = api.post(
+        "/api/v1/silences/bulk/", {"action": "expire", "silences": ids}, format="json"
+    )
+
+    assert answer.status_code == 207
+    assert (answer.data["done"], answer.data["failed"]) == (2, 1)
+    assert [r["ok"] for r in answer.data["results"]] == [False, True, True]
+    events = AuditEvent.objects.filter(action="expired", outcome="succeeded")
+    assert sorted(events.values_list("silence_id", flat=True)) == sorted(ids[1:])
+    assert {e.source for e in events} == {"api"}
+    assert all(e.api_token.startswith("deploy-pipeline") for e in events)
+
+
+def test_the_api_extends_several(am, silencer, tag):
+    from tests.api_client import alice_api
+
+    api = alice_api(silencer)
+    silences = [make(silencer, tag, job, minutes=60) for job in ("api", "db")]
+    data = {"action": "extend", "by": "2h", "silences": [s.id for s in silences]}
+
+    answer = api.post("/api/v1/silences/bulk/", data, format="json")
+
+    assert answer.status_code == 200 and answer.data["done"] == 2
+    for silence, result in zip(silences, answer.data["results"], strict=True):
+        ends = AlertmanagerClient([am.url]).get_silence(silence.id).ends_at
+        assert ends - silence.ends_at == timedelta(hours=2)
+        assert result["until"] == ends.isoformat()
+
+
+def test_the_api_refuses_a_bad_bulk_request(am, silencer, tag):
+    from tests.api_client import alice_api
+
+    api = alice_api(silencer)
+    one = make(silencer, tag, "api")
+    for data, field in (
+        ({"action": "extend", "silences": [one.id], "by": "soon"}, "by"),
+        ({"action": "expire", "silences": []}, "silences"),
+        ({"action": "expire", "silences": ["x"] * 101}, "silences"),
+        ({"action": "drop", "silences": [one.id]}, "action"),
+    ):
+        answer = api.post("/api/v1/silences/bulk/", data, format="json")
+        assert answer.status_code == 400 and field in answer.data
+    assert AlertmanagerClient([am.url]).get_silence(one.id).state == "active"
+    assert not AuditEvent.objects.filter(action="expired").exists()

@@ -85,7 +85,10 @@ def expire_stale(now: datetime | None = None) -> Report:
         fresh = fresh_clusters(now)
         report.skipped_clusters = sorted({s.cluster for s in candidates} - fresh)
         actor = policy_actor(hours)
+        cutoff = now - timedelta(hours=hours)
         for silence in [s for s in candidates if s.cluster in fresh][:MAX_PER_RUN]:
+            if not stale(cutoff, timezone.now()).filter(pk=silence.pk).exists():
+                continue  # it muted an alert (or was changed) since the list was read
             try:
                 services.expire_silence(actor, silence.id)
             except services.SilenceActionError as e:
