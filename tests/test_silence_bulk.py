@@ -200,3 +200,12 @@ def test_the_api_refuses_a_bad_bulk_request(am, silencer, tag):
         assert answer.status_code == 400 and field in answer.data
     assert AlertmanagerClient([am.url]).get_silence(one.id).state == "active"
     assert not AuditEvent.objects.filter(action="expired").exists()
+
+
+def test_with_htmx_an_unusable_request_leads_back_to_the_list(am, silencer, silencer_client):
+    answer = silencer_client.post(
+        "/silences/bulk/run/", {"action": "expire"}, headers={"HX-Request": "true"}
+    )
+    assert answer.headers["HX-Redirect"] == "/silences/"
+    page = silencer_client.get("/silences/")
+    assert "Select at least one silence." in page.content.decode()

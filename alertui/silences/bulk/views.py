@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from alertui.accounts.roles import silencer_required
 from alertui.requestinfo import actor_for
@@ -52,6 +53,9 @@ def bulk_run(request):
         asked = actions.parse_request(request.POST)
     except actions.BulkError as e:
         messages.error(request, str(e))
+        if request.htmx:
+            # A whole page, not a swap into the confirmation.
+            return HttpResponseClientRedirect(reverse("silence_list"))
         return redirect("silence_list")
     outcomes = actions.run(actor_for(request), asked)
     key = uuid.uuid4().hex
