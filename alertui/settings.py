@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "alertui.api",
     "alertui.notices",
     "alertui.maintenance",
+    "alertui.nav",
+    "alertui.policy",
     "alertui.stale_silences",
     "alertui.silence_templates",
 ]
@@ -272,6 +274,7 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 # --- Silences ----------------------------------------------------------------------------
 SILENCE_MAX_DURATION = env_duration_seconds("SILENCE_MAX_DURATION", "30d")
 SILENCE_DEFAULT_DURATION = env_duration_seconds("SILENCE_DEFAULT_DURATION", "2h")
+POLICY_FILE = env_str("POLICY_FILE")  # silence policy rules, read-only (alertui/policy/config.py)
 # A silence that has muted no alert for this long is "stale" on the silence list.
 SILENCE_STALE_AFTER = env_duration_seconds("SILENCE_STALE_AFTER", "1h")
 # Expire silences that muted no alert for this many hours (0: never), every interval.

@@ -183,7 +183,7 @@ def test_the_command_runs_the_policy(
 def test_it_tells_the_owner_when_the_policy_expires_their_silence(
     am_settings, alertmanager, redis_db, silencer, tag, settings
 ):
-    from tests.test_notices import Receiver, slack_text
+    from tests.notice_receiver import Receiver, slack_text
 
     receiver = Receiver()
     try:

@@ -26,6 +26,9 @@ class SilenceInfo:
     comment: str
     ends_at: datetime | None
     found: bool = True  # False: alertui has no copy of this silence (yet)
+    # The maintenance window that made it, if one did: the row links to the window.
+    window_id: int | None = None
+    window_name: str = ""
 
     @property
     def linkable(self) -> bool:
@@ -58,7 +61,21 @@ def silences_for(alerts) -> dict[str, SilenceInfo]:
     rows = Silence.objects.filter(id__in=wanted).values_list(
         "id", "created_by", "comment", "ends_at"
     )
-    return {sid: SilenceInfo(sid, who or "", why or "", end) for sid, who, why, end in rows}
+    windows = _made_by_windows(wanted)
+    return {
+        sid: SilenceInfo(sid, who or "", why or "", end, True, *windows.get(sid, (None, "")))
+        for sid, who, why, end in rows
+    }
+
+
+def _made_by_windows(silence_ids) -> dict[str, tuple[int, str]]:
+    """(window id, name) of the maintenance window that made each of these silences."""
+    from alertui.maintenance.models import Materialization
+
+    rows = Materialization.objects.filter(silence_id__in=silence_ids).values_list(
+        "silence_id", "window_id", "window__name"
+    )
+    return {sid: (window_id, name) for sid, window_id, name in rows}
 
 
 def row_silences(alert, known: dict[str, SilenceInfo]) -> tuple[SilenceInfo, ...]:

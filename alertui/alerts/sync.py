@@ -20,6 +20,7 @@ from alertui.clients import alertmanager_client
 from alertui.clusters import Cluster
 from alertui.integrations.alertmanager import Alert as AmAlert
 from alertui.integrations.alertmanager import AlertmanagerError
+from alertui.nav import counts as nav_counts
 from alertui.stale_silences.matches import record_matches
 from alertui.sync import health
 from alertui.sync.runs import cluster_sync
@@ -156,6 +157,7 @@ def sync_alerts(cluster: Cluster) -> AlertSyncResult:
         _record_history(cluster.name, new, gone, now)
         if new or changed or gone:
             health.publish(snapshot)
+            nav_counts.alerts_changed(snapshot.version)
     muting = {silence_id for am in fetched.values() for silence_id in am.silenced_by}
     record_matches(cluster.name, muting, now, changed=bool(new or changed or gone))
     result.added, result.changed, result.removed = len(new), len(changed), len(gone)

@@ -2,7 +2,7 @@ import sys
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
@@ -11,6 +11,7 @@ from alertui.accounts.roles import can_silence
 from alertui.alerts import ranking, reserved_filters, row_context, snapshot
 from alertui.alerts.models import AlertHistory
 from alertui.matchers import CLUSTER, LABEL_NAME, MatcherError, parse_filter
+from alertui.nav import htmx
 from alertui.rules import store as rule_store
 from alertui.sync import health
 
@@ -155,9 +156,8 @@ def alert_list(request):
         )
         if cacheable:
             _rendered_pages.put(key, results)
-    if request.htmx and not request.htmx.boosted:
-        counters = render_to_string("_nav_counts.html", {"oob": True}, request)
-        return HttpResponse(results + counters)
+    if htmx.wants_partial(request):
+        return htmx.partial(request, results)
     return render(request, "alerts/list.html", {**ctx, "results": results})
 
 

@@ -131,6 +131,10 @@ def materialize_occurrence(
         if e.reason == "unknown_outcome":
             # Left claimed: once stale, the next run looks for the silence before retrying.
             _save(row, error=e.message)
+        elif e.reason == "policy":
+            # Refused by the silence policy (and audited): each retry would be refused and
+            # audited again, so the occurrence is missed, saying why.
+            _save(row, state=State.MISSED, error=e.message)
         else:
             _save(row, state=State.RETRY, attempts=row.attempts + 1, error=e.message)
         report.failed.append(f"{window.name} {occurrence.key:%Y-%m-%d %H:%M}Z {cluster}")

@@ -30,6 +30,7 @@ from alertui.integrations.alertmanager import (
 from alertui.integrations.alertmanager import Silence as AmSilence
 from alertui.locks import LockBusy, change_lock_timeout, serialized
 from alertui.matchers import Matcher
+from alertui.policy.enforce import check_policy
 from alertui.silences import recorder
 from alertui.silences.models import Silence
 from alertui.silences.recorder import Actor, mirror, snapshot
@@ -46,7 +47,15 @@ class SilenceActionError(Exception):
 
     `reason` lets the API pick a status code: one of REASONS."""
 
-    REASONS = ("refused", "conflict", "not_found", "unavailable", "unknown_outcome", "busy")
+    REASONS = (
+        "refused",
+        "conflict",
+        "not_found",
+        "unavailable",
+        "unknown_outcome",
+        "busy",
+        "policy",  # refused by the silence policy (alertui.policy)
+    )
 
     def __init__(self, message: str, reason: str = "refused"):
         super().__init__(message)
@@ -93,6 +102,7 @@ def create_silence(
     action = Action.RECREATED if recreated_from else Action.CREATED
     if recreated_from:
         _check_recreated_from(recreated_from)
+    check_policy(actor, action, cluster, values)
     request = SilenceRequest(
         values.matchers, values.starts_at, values.ends_at, actor.name, values.comment.strip()
     )
@@ -149,6 +159,7 @@ def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None) -
         # Not the mirror's values, which lag a change made elsewhere until the next sync.
         values = _keep_current(values, current, given)
         validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
+    check_policy(actor, action, cluster, values, current=current)
     request = SilenceRequest(
         values.matchers,
         _start_to_send(current, values.starts_at),

@@ -16,6 +16,8 @@ from alertui.alerts import local_changes
 from alertui.alerts.models import Alert
 from alertui.durations import DurationError, parse_duration
 from alertui.matchers import matches_all
+from alertui.nav import htmx
+from alertui.policy import web as policy_web
 from alertui.requestinfo import actor_for
 from alertui.silence_templates.use import fill_from_template
 from alertui.silences import feedback, multi, services
@@ -78,10 +80,7 @@ def silence_list(request):
         "can_silence": can_silence(request.user),
         "pager_query": urlencode({"q": query, "state": state, "cluster": cluster, "show": show}),
     }
-    template = "silences/list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#results"
-    return render(request, template, ctx)
+    return htmx.list_page(request, "silences/list.html", ctx)
 
 
 @require_GET
@@ -174,7 +173,7 @@ def _form_page(request, form, *, rows, title, action_url, editing=None, notices=
 def silence_new(request):
     if request.method == "POST":
         form = SilenceForm(request.POST, user=request.user)
-        if form.is_valid():
+        if form.is_valid() and policy_web.confirmed(form, request.user, form.chosen_clusters()):
             try:
                 outcomes = multi.create_in_clusters(
                     actor_for(request),
@@ -230,7 +229,7 @@ def silence_edit(request, silence_id):
     action_url = reverse("silence_edit", args=[silence.id])
     if request.method == "POST":
         form = SilenceForm(request.POST, editing=silence)
-        if form.is_valid():
+        if form.is_valid() and policy_web.confirmed(form, request.user, [silence.cluster], silence):
             based_on = form.cleaned_data.get("based_on")
             try:
                 changed = services.edit_silence(
