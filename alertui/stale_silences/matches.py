@@ -28,13 +28,19 @@ def record_matches(cluster: str, muting: Iterable[str], now: datetime, *, change
     """`muting`: the ids of the silences that mute some alert of `cluster` now; `changed`:
     whether the alerts changed since the last sync (else only new silences are looked at)."""
     muting = set(muting)
-    mine = SilenceMatch.objects.filter(silence__cluster=cluster)
     if changed:
-        mine.filter(pk__in=muting, muting=False).update(
-            muting=True, last_matched_at=now, quiet_since=None, updated_at=now
-        )
-        stopped = mine.filter(muting=True).exclude(pk__in=muting)
-        stopped.update(muting=False, last_matched_at=now, quiet_since=now, updated_at=now)
+        mine = SilenceMatch.objects.filter(silence__cluster=cluster)
+        was = set(mine.filter(muting=True).values_list("pk", flat=True))
+        # Compared here and written in chunks: a query parameter per silence would outgrow
+        # the database's limit with tens of thousands of muting silences.
+        for chunk in _chunks(muting - was):
+            SilenceMatch.objects.filter(pk__in=chunk, muting=False).update(
+                muting=True, last_matched_at=now, quiet_since=None, updated_at=now
+            )
+        for chunk in _chunks(was - muting):
+            SilenceMatch.objects.filter(pk__in=chunk).update(
+                muting=False, last_matched_at=now, quiet_since=now, updated_at=now
+            )
     unseen = list(
         Silence.objects.filter(cluster=cluster, ends_at__gt=now, match__isnull=True)
         .order_by("starts_at")
@@ -60,6 +66,12 @@ def record_matches(cluster: str, muting: Iterable[str], now: datetime, *, change
                 )
             )
     SilenceMatch.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _chunks(ids: set[str], size: int = 500):
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def _last_matches_in_history(cluster: str, silences: list[Silence], now) -> dict[str, datetime]:
