@@ -209,3 +209,27 @@ def test_with_htmx_an_unusable_request_leads_back_to_the_list(am, silencer, sile
     assert answer.headers["HX-Redirect"] == "/silences/"
     page = silencer_client.get("/silences/")
     assert "Select at least one silence." in page.content.decode()
+
+
+def test_a_bulk_extension_the_policy_refuses_fails_alone(am, silencer, silencer_client, tag):
+    from tests.policy_helpers import make_rule
+
+    make_rule("critical-4h", "max_duration", scope='severity="critical"', max_duration="4h")
+    now = timezone.now()
+
+    def silence(severity):
+        matchers = (Matcher("test", "=", tag), Matcher("severity", "=", severity))
+        values = SilenceValues(matchers, now, now + timedelta(hours=1), "db failover")
+        return services.create_silence(Actor(silencer), values)
+
+    critical, other = silence("critical"), silence("warning")
+
+    page = run(silencer_client, "extend", [critical, other], by="4h")
+
+    assert "Extended by 4h: 1 of 2" in page.content.decode()
+    outcomes = {o["silence_id"]: o for o in page.context["outcomes"]}
+    assert not outcomes[critical.id]["ok"] and "critical-4h" in outcomes[critical.id]["message"]
+    assert outcomes[other.id]["ok"]
+    client = AlertmanagerClient([am.url])
+    assert client.get_silence(critical.id).ends_at == critical.ends_at
+    assert client.get_silence(other.id).ends_at - other.ends_at == timedelta(hours=4)
