@@ -23,6 +23,7 @@ from alertui.env import (
     env_urls,
     refuse_credentials,
 )
+from alertui.scopes.config import from_environment as scopes_from_environment
 from alertui.sync.schedule import beat_schedule, stale_silence_job, sync_time_limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "alertui.maintenance",
     "alertui.nav",
     "alertui.policy",
+    "alertui.scopes",
     "alertui.stale_silences",
     "alertui.silence_templates",
 ]
@@ -247,6 +249,8 @@ ALERTMANAGER_URLS = list(ALERTMANAGER_CONNECTIONS)
 if not ALERTMANAGER_URLS:
     raise ImproperlyConfigured("ALERTMANAGER_URL must name at least one Alertmanager")
 PROMETHEUS_URLS = list(PROMETHEUS_CONNECTIONS)
+# Scopes given in a file (alertui/scopes/config.py), beside those made in the admin.
+SCOPES = scopes_from_environment([c.name for c in CLUSTERS] or [CLUSTER_NAME])
 # Seconds one call to one server may take, all of it: connecting, sending, reading the answer.
 ALERTMANAGER_TIMEOUT = env_int("ALERTMANAGER_TIMEOUT", 10, minimum=1)
 PROMETHEUS_TIMEOUT = env_int("PROMETHEUS_TIMEOUT", 10, minimum=1)

@@ -136,6 +136,18 @@ def test_each_targets_sync_puts_the_stored_count_right(
     assert NavCount.objects.get(name=counts.FAILING_TARGETS).version > stored.version
 
 
+def test_a_prometheus_taken_out_of_the_settings_leaves_the_count(
+    prometheus_242, settings, redis_db, viewer_client
+):
+    sync_from(settings, prometheus_242.url)
+    assert "2 targets down" in nav_text(viewer_client.get("/alerts/").content.decode())
+
+    sync_from(settings)  # no Prometheus any more: its targets are forgotten
+
+    assert "0 targets down" in nav_text(viewer_client.get("/alerts/").content.decode())
+    assert NavCount.objects.get(name=counts.FAILING_TARGETS).value == 0
+
+
 def test_without_a_stored_count_the_rows_are_counted(
     prometheus_242, settings, redis_db, viewer_client
 ):

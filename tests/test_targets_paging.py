@@ -116,11 +116,27 @@ def test_the_htmx_poll_keeps_its_page(crowded, settings, redis_db, viewer_client
 def test_the_stored_cells_follow_each_sync(crowded, settings, redis_db, viewer_client):
     sync_from(settings, crowded.url)
     broken = f"http://{crowded.broken_target}/metrics"
+    # The row as an earlier sync could have left it: another error, cells rendered from it.
+    target = FailingTarget.objects.get(scrape_url=broken)
+    target.last_error = "an error of long ago"
+    rows.refresh(target, rows.template_version())
+    target.save()
+    assert "an error of long ago" in row_of(page(viewer_client, "/targets/"), broken)
+
+    sync_from(settings, crowded.url)
+    row = row_of(page(viewer_client, "/targets/"), broken)
+
+    assert "an error of long ago" not in row and "connection refused" in row
+
+
+def test_the_last_scrape_shown_is_the_last_synced(crowded, settings, redis_db, viewer_client):
+    sync_from(settings, crowded.url)
+    broken = f"http://{crowded.broken_target}/metrics"
     shown = text_of(row_of(page(viewer_client, "/targets/"), broken))
     scraped = raw_target(crowded, "broken")["lastScrape"]
 
     # "broken" is scraped every second: once Prometheus has scraped it again, the next sync
-    # stores, and the page shows, the new last scrape.
+    # stores, and the page shows, the new last scrape (its cells are not rendered again).
     wait_until(
         lambda: raw_target(crowded, "broken")["lastScrape"] != scraped,
         TARGET_TIMEOUT,
@@ -131,7 +147,13 @@ def test_the_stored_cells_follow_each_sync(crowded, settings, redis_db, viewer_c
 
     assert again != shown
     stored = FailingTarget.objects.get(scrape_url=broken)
-    assert f"{stored.last_scrape:%Y-%m-%d %H:%M:%S} UTC" in again
+    assert f"{stored.last_scrape:%Y-%m-%d %H:%M:%S} UTC ({stored.last_scrape_duration:.3f}s)" in (
+        again
+    )
+    hanging = text_of(
+        row_of(page(viewer_client, "/targets/"), f"http://{crowded.hanging_target}/metrics")
+    )
+    assert "never" in hanging
 
 
 def test_cells_of_another_template_version_are_never_shown(
@@ -164,3 +186,36 @@ def test_a_label_value_is_escaped_in_the_stored_cells(crowded, settings, redis_d
 
     assert "<script>" not in row
     assert "&lt;script&gt;" in row
+
+
+def test_it_shows_one_job_on_pages_that_keep_the_filter(crowded, settings, redis_db, viewer_client):
+    sync_from(settings, crowded.url)
+    many = crowded.failing - 2
+
+    first = page(viewer_client, "/targets/", job="many")
+    second = page(viewer_client, "/targets/", job="many", page="2")
+    broken = page(viewer_client, "/targets/", job="broken")
+
+    assert f"{many} failing scrape targets of job many . Showing 1–{PAGE_SIZE}." in text_of(first)
+    assert 'href="?job=many&page=2"' in first
+    assert len(endpoints(first)) + len(endpoints(second)) == many
+    assert all(":" in e and crowded.broken_target not in e for e in endpoints(first))
+    assert endpoints(broken) == [f"http://{crowded.broken_target}/metrics"]
+    # The job choice lists the jobs with failing targets, the chosen one selected.
+    assert (
+        '<option value="many" selected>many</option>'
+        in broken.replace('<option value="many">', '<option value="many" selected>')
+        and '<option value="broken" selected>broken</option>' in broken
+    )
+
+
+def test_a_job_or_cluster_that_names_nothing_shows_nothing(
+    crowded, settings, redis_db, viewer_client
+):
+    sync_from(settings, crowded.url)
+
+    for params in ({"job": "<b>no such job</b>"}, {"cluster": "nowhere"}, {"job": "x" * 5000}):
+        html = page(viewer_client, "/targets/", **params)
+        assert "0 failing scrape targets" in text_of(html)
+        assert endpoints(html) == []
+        assert "<b>no such job</b>" not in html

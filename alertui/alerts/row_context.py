@@ -29,6 +29,9 @@ class SilenceInfo:
     # The maintenance window that made it, if one did: the row links to the window.
     window_id: int | None = None
     window_name: str = ""
+    # May the viewer extend and expire it (roles and alertui.scopes)? Part of the cache keys,
+    # so rows are shared by everyone with the same rights over these silences, never wider.
+    may_change: bool = False
 
     @property
     def linkable(self) -> bool:
@@ -51,20 +54,31 @@ class Inhibitor:
         return values.ID.fullmatch(self.fingerprint) is not None
 
 
-def silences_for(alerts) -> dict[str, SilenceInfo]:
-    """The mirrored silences muting these alerts, by id."""
+def silences_for(alerts, access=None) -> dict[str, SilenceInfo]:
+    """The mirrored silences muting these alerts, by id, each saying whether the viewer whose
+    `access` (alertui.scopes) is given may change it."""
+    from alertui.matchers import Matcher
     from alertui.silences.models import Silence
 
     wanted = {sid for a in alerts for sid in a.silenced_by[:SHOWN_PER_ROW] if isinstance(sid, str)}
     if not wanted:
         return {}
     rows = Silence.objects.filter(id__in=wanted).values_list(
-        "id", "created_by", "comment", "ends_at"
+        "id", "created_by", "comment", "ends_at", "matchers", "cluster"
     )
     windows = _made_by_windows(wanted)
     return {
-        sid: SilenceInfo(sid, who or "", why or "", end, True, *windows.get(sid, (None, "")))
-        for sid, who, why, end in rows
+        sid: SilenceInfo(
+            sid,
+            who or "",
+            why or "",
+            end,
+            True,
+            *windows.get(sid, (None, "")),
+            may_change=access is not None
+            and access.may_change([Matcher(*m) for m in matchers], cluster),
+        )
+        for sid, who, why, end, matchers, cluster in rows
     }
 
 

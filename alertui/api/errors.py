@@ -15,6 +15,7 @@ STATUS_FOR_REASON = {
     "not_found": status.HTTP_404_NOT_FOUND,
     "unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
     "unknown_outcome": status.HTTP_504_GATEWAY_TIMEOUT,
+    "out_of_scope": status.HTTP_403_FORBIDDEN,  # outside the person's scopes (detail names them)
 }
 
 

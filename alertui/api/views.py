@@ -38,6 +38,7 @@ ERROR = inline_serializer(
     "Error", {"detail": serializers.CharField(), "reason": serializers.CharField(required=False)}
 )
 CHANGE_ERRORS = {
+    403: ERROR,
     409: ERROR,
     422: ERROR,
     503: ERROR,

@@ -31,6 +31,7 @@ from alertui.integrations.alertmanager import Silence as AmSilence
 from alertui.locks import LockBusy, change_lock_timeout, serialized
 from alertui.matchers import Matcher
 from alertui.policy.enforce import check_policy
+from alertui.scopes.guard import check as check_scope
 from alertui.silences import recorder
 from alertui.silences.models import Silence
 from alertui.silences.recorder import Actor, mirror, snapshot
@@ -106,6 +107,7 @@ def create_silence(
     request = SilenceRequest(
         values.matchers, values.starts_at, values.ends_at, actor.name, values.comment.strip()
     )
+    check_scope(actor, action, cluster, wanted=request)
     client = alertmanager_client(cluster)
     intent = recorder.begin(
         actor, action, request, silence_id="", before=None, cluster=cluster, action_id=action_id
@@ -168,6 +170,7 @@ def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None) -
         values.comment.strip(),
         id=silence_id,
     )
+    check_scope(actor, action, cluster, silence_id=silence_id, current=current, wanted=request)
     intent = recorder.begin(
         actor, action, request, silence_id=silence_id, before=snapshot(current), cluster=cluster
     )
@@ -255,6 +258,7 @@ def _one_at_a_time(silence_id: str, cluster: str):
 def _expire(actor: Actor, silence_id: str, cluster: str) -> Silence:
     client = alertmanager_client(cluster)
     current = _current(client, actor, Action.EXPIRED, silence_id, None, cluster)
+    check_scope(actor, Action.EXPIRED, cluster, silence_id=silence_id, current=current)
     if current.state == "expired":
         mirror(current, cluster)
         message = f"This silence had already expired at {current.ends_at:%Y-%m-%d %H:%M:%S} UTC."

@@ -19,6 +19,7 @@ from alertui.matchers import matches_all
 from alertui.nav import htmx
 from alertui.policy import web as policy_web
 from alertui.requestinfo import actor_for
+from alertui.scopes.access import may_change_silence, refuse_page_unless_allowed
 from alertui.silence_templates.use import fill_from_template
 from alertui.silences import feedback, multi, services
 from alertui.silences.bulk.actions import BULK_PRESETS
@@ -88,7 +89,8 @@ def silence_detail(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
     ctx = {
         "silence": silence,
-        "can_silence": can_silence(request.user),
+        # Edit, extend, expire, recreate: only on a silence inside the person's scopes.
+        "can_silence": may_change_silence(request.user, silence),
         "next": next_from(request),
         "next_query": _next_query(request),
         "extend_presets": ("1h", "1d"),
@@ -227,6 +229,8 @@ def silence_edit(request, silence_id):
         messages.error(request, "This silence has expired; recreate it instead.")
         return redirect(f"{reverse('silence_new')}?from={silence.id}")
     action_url = reverse("silence_edit", args=[silence.id])
+    if request.method == "GET":
+        refuse_page_unless_allowed(request.user, silence)  # a POST is refused and audited
     if request.method == "POST":
         form = SilenceForm(request.POST, editing=silence)
         if form.is_valid() and policy_web.confirmed(form, request.user, [silence.cluster], silence):
@@ -320,6 +324,7 @@ def _requested_end(data, silence):
 def silence_expire(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
     if request.method == "GET":
+        refuse_page_unless_allowed(request.user, silence)  # a POST is refused and audited
         alone, shared = local_changes.muted_only_by(silence.id)
         ctx = {
             "silence": silence,

@@ -86,7 +86,7 @@ def _sync_source(cluster: str, url: str, result: TargetSyncResult) -> None:
     with transaction.atomic():
         mine = {"cluster": cluster, "source": url}
         known = {(f.scrape_pool, f.scrape_url): f for f in FailingTarget.objects.filter(**mine)}
-        new_rows, changed_rows, history = [], [], []
+        new_rows, changed_rows, rendered_rows, history = [], [], [], []
         for key, target in failing.items():
             fields = _target_fields(key, target)
             row = known.get(key)
@@ -109,13 +109,20 @@ def _sync_source(cluster: str, url: str, result: TargetSyncResult) -> None:
             elif any(getattr(row, k) != v for k, v in fields.items()) or not rows.is_current(
                 row, template
             ):
+                # Rendered again only when what the cells show changed: the last scrape,
+                # which moves at every scrape, is not in them.
+                render = not rows.is_current(row, template) or any(
+                    getattr(row, k) != fields[k] for k in rows.SHOWN if k in fields
+                )
                 for name, value in fields.items():
                     setattr(row, name, value)
-                rows.refresh(row, template)
-                changed_rows.append(row)
+                if render:
+                    rows.refresh(row, template)
+                (rendered_rows if render else changed_rows).append(row)
         # In bulk: a failing target's last scrape moves at every scrape, so most rows change.
         FailingTarget.objects.bulk_create(new_rows, batch_size=500)
-        FailingTarget.objects.bulk_update(changed_rows, _STORED_FIELDS, batch_size=500)
+        FailingTarget.objects.bulk_update(changed_rows, list(_TARGET_FIELDS), batch_size=500)
+        FailingTarget.objects.bulk_update(rendered_rows, _STORED_FIELDS, batch_size=500)
         TargetHistory.objects.bulk_create(history, batch_size=500)
         result.went_down += len(new_rows)
         recovered = [row for key, row in known.items() if key not in failing]

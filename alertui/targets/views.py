@@ -18,7 +18,17 @@ from alertui.targets.models import FailingTarget, RuleFailure, ScrapePool
 # many targets fail.
 PAGE_SIZE = 100
 # What the page reads of a failing target; the rest is in its stored cells (targets.rows).
-SHOWN_FIELDS = ("cluster", "source", "scrape_pool", "job", "instance", "row_html", "row_template")
+SHOWN_FIELDS = (
+    "cluster",
+    "source",
+    "scrape_pool",
+    "job",
+    "instance",
+    "last_scrape",
+    "last_scrape_duration",
+    "row_html",
+    "row_template",
+)
 
 
 def _filter_text(target: FailingTarget) -> str:
@@ -28,9 +38,10 @@ def _filter_text(target: FailingTarget) -> str:
     return format_matchers(matchers)
 
 
-def _failing_page(request, servers: list[tuple[str, str]]):
-    """The page asked for of the configured servers' failing targets, in the order the page
-    shows them (server by server as configured, then pool, then endpoint)."""
+def _failing_page(request, servers: list[tuple[str, str]], job: str):
+    """The page asked for of the configured servers' failing targets (of the job `job`, when
+    given), in the order the page shows them (server by server as configured, then pool, then
+    endpoint)."""
     if not servers:
         return Paginator(FailingTarget.objects.none(), PAGE_SIZE).get_page(1)
     mine = Q()
@@ -41,6 +52,8 @@ def _failing_page(request, servers: list[tuple[str, str]]):
         default=Value(len(servers)),
     )
     found = FailingTarget.objects.filter(mine).only(*SHOWN_FIELDS)
+    if job:
+        found = found.filter(scrape_pool=job)
     found = found.order_by(position, "scrape_pool", "scrape_url", "pk")
     return Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
 
@@ -63,8 +76,17 @@ def _with_cells(targets: list[FailingTarget]) -> None:
 @require_GET
 def target_list(request):
     configured = clusters.configured()
-    pairs = [(c.name, url) for c in configured for url in c.prometheus_urls]
-    page = _failing_page(request, pairs)
+    # Filters: one job (scrape pool) and, with several clusters, one cluster; a value naming
+    # none shows none.
+    job = request.GET.get("job", "")[:255]
+    cluster_name = request.GET.get("cluster", "")[:63]
+    pairs = [
+        (c.name, url)
+        for c in configured
+        for url in c.prometheus_urls
+        if not cluster_name or c.name == cluster_name
+    ]
+    page = _failing_page(request, pairs, job)
     targets = list(page.object_list)
     _with_cells(targets)
     on_page = defaultdict(list)
@@ -91,7 +113,12 @@ def target_list(request):
                 "rules": list(RuleFailure.objects.filter(**mine)),
             }
         )
+    failing_jobs = ScrapePool.objects.filter(failing__gt=0).values_list("name", flat=True)
     ctx = {
+        "job": job,
+        "cluster": cluster_name,
+        "jobs": sorted(set(failing_jobs) | ({job} if job else set())),
+        "pager_query": urlencode({k: v for k, v in (("job", job), ("cluster", cluster_name)) if v}),
         "servers": servers,
         "several": len(servers) > 1,
         "page": page,
