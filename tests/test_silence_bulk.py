@@ -233,3 +233,32 @@ def test_a_bulk_extension_the_policy_refuses_fails_alone(am, silencer, silencer_
     client = AlertmanagerClient([am.url])
     assert client.get_silence(critical.id).ends_at == critical.ends_at
     assert client.get_silence(other.id).ends_at - other.ends_at == timedelta(hours=4)
+
+
+def test_a_scoped_person_selects_and_expires_only_their_teams_silences(am, silencer, client, tag):
+    from tests.test_scopes import team_member
+
+    pat = team_member("pat", "payments", 'team="payments"')
+    now = timezone.now()
+
+    def silence(team):
+        matchers = (Matcher("test", "=", tag), Matcher("team", "=", team))
+        values = SilenceValues(matchers, now, now + timedelta(hours=1), f"{team} deploy")
+        return services.create_silence(Actor(silencer), values)
+
+    ours, theirs = silence("payments"), silence("checkout")
+    client.force_login(pat)
+    page = client.get("/silences/", {"q": tag}).content.decode()
+    assert f'name="silence" value="{ours.id}"' in page
+    assert f'name="silence" value="{theirs.id}"' not in page
+
+    # A crafted request naming the other team's silence is refused for that one alone.
+    result = run(client, "expire", [ours, theirs])
+    outcomes = {o["silence_id"]: o for o in result.context["outcomes"]}
+    assert outcomes[ours.id]["ok"]
+    assert not outcomes[theirs.id]["ok"] and "outside your scopes" in outcomes[theirs.id]["message"]
+    am_client = AlertmanagerClient([am.url])
+    assert am_client.get_silence(ours.id).state == "expired"
+    assert am_client.get_silence(theirs.id).state == "active"
+    refusal = AuditEvent.objects.get(silence_id=theirs.id, outcome="failed")
+    assert refusal.actor_name == "pat"

@@ -19,7 +19,7 @@ from alertui.matchers import matches_all
 from alertui.nav import htmx
 from alertui.policy import web as policy_web
 from alertui.requestinfo import actor_for
-from alertui.scopes.access import may_change_silence, refuse_page_unless_allowed
+from alertui.scopes.access import access_for, may_change_silence, refuse_page_unless_allowed
 from alertui.silence_templates.use import fill_from_template
 from alertui.silences import feedback, multi, services
 from alertui.silences.bulk.actions import BULK_PRESETS
@@ -66,8 +66,13 @@ def silence_list(request):
     found = apply_show(found.select_related("match"), show, request.user, timezone.now())
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = _silenced_counts(s.id for s in page)
+    access = access_for(request.user)
     for silence in page:
         silence.alert_count = counts.get(silence.id, 0)
+        # A box for bulk actions only on what the person may change (scopes).
+        silence.selectable = silence.current_state != "expired" and access.may_change(
+            silence.matcher_list, silence.cluster
+        )
     ctx = {
         "note": health.note(health.ALERTMANAGER_SILENCES),
         "page": page,
