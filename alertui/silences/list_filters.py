@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 SHOWS = {
-    "": "All",
+    "": "Any",
     "stale": "Stale",
     "mine": "Mine",
     "ending": "Ending soon",
