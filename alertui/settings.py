@@ -24,7 +24,7 @@ from alertui.env import (
     refuse_credentials,
 )
 from alertui.scopes.config import from_environment as scopes_from_environment
-from alertui.sync.schedule import beat_schedule, stale_silence_job, sync_time_limits
+from alertui.sync.schedule import beat_schedule, sync_time_limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,6 +37,11 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# alertui's own apps, each a folder of alertui/.
+_ALERTUI_APPS = (
+    "accounts sync alerts silences audit targets rules api notices maintenance nav policy scopes"
+    " stale_silences silence_templates"
+)
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -51,21 +56,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "knox",
-    "alertui.accounts",
-    "alertui.sync",
-    "alertui.alerts",
-    "alertui.silences",
-    "alertui.audit",
-    "alertui.targets",
-    "alertui.rules",
-    "alertui.api",
-    "alertui.notices",
-    "alertui.maintenance",
-    "alertui.nav",
-    "alertui.policy",
-    "alertui.scopes",
-    "alertui.stale_silences",
-    "alertui.silence_templates",
+    *(f"alertui.{app}" for app in _ALERTUI_APPS.split()),
 ]
 
 MIDDLEWARE = [
@@ -279,13 +270,8 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 SILENCE_MAX_DURATION = env_duration_seconds("SILENCE_MAX_DURATION", "30d")
 SILENCE_DEFAULT_DURATION = env_duration_seconds("SILENCE_DEFAULT_DURATION", "2h")
 POLICY_FILE = env_str("POLICY_FILE")  # silence policy rules, read-only (alertui/policy/config.py)
-# A silence that has muted no alert for this long is "stale" on the silence list.
-SILENCE_STALE_AFTER = env_duration_seconds("SILENCE_STALE_AFTER", "1h")
-# Expire silences that muted no alert for this many hours (0: never), every interval.
-SILENCE_STALE_EXPIRE_HOURS = env_int("SILENCE_STALE_EXPIRE_HOURS", 0)
-SILENCE_STALE_INTERVAL = env_duration_seconds("SILENCE_STALE_INTERVAL", "5m")
-# "Ending soon" on the silence list: active silences that end within this.
-SILENCE_ENDING_SOON = env_duration_seconds("SILENCE_ENDING_SOON", "1h")
+SILENCE_STALE_AFTER = env_duration_seconds("SILENCE_STALE_AFTER", "1h")  # "stale" on the list
+SILENCE_STALE_EXPIRE_HOURS = env_int("SILENCE_STALE_EXPIRE_HOURS", 0)  # docs/silences.md; 0: off
 
 # --- The JSON API (/api/v1/) ------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -396,7 +382,6 @@ CELERY_BEAT_SCHEDULE = {
         "alertui.notices.tasks.remind_expiring_silences", NOTIFY_REMINDER_INTERVAL
     ),
     "requeue-stalled-notices": _every("alertui.notices.tasks.requeue_stalled_deliveries", 300),
-    **stale_silence_job(SILENCE_STALE_EXPIRE_HOURS, SILENCE_STALE_INTERVAL),
 }
 
 # The DEBUG error page lists the settings: hide the URLs that carry secrets too.

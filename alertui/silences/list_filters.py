@@ -17,6 +17,7 @@ SHOWS = {
 }
 # These look at active silences only: the list's state is set to "active" with them.
 ACTIVE_ONLY = ("stale", "ending", "longest")
+ENDING_SOON = timedelta(hours=1)
 
 
 def clean_show(value: str) -> str:
@@ -33,7 +34,7 @@ def apply_show(silences, show: str, user, now: datetime):
     if show == "mine":
         return silences.filter(created_by=user.get_username())
     if show == "ending":
-        soon = now + timedelta(seconds=settings.SILENCE_ENDING_SOON)
+        soon = now + ENDING_SOON
         return silences.filter(ends_at__lte=soon).order_by("ends_at")
     if show == "longest":
         return silences.order_by("starts_at", "ends_at")
