@@ -40,6 +40,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # alertui's own apps, each a folder of alertui/.
 _ALERTUI_APPS = (
     "accounts sync alerts silences audit targets rules api notices maintenance nav policy scopes"
+    " stale_silences silence_templates"
 )
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -269,6 +270,8 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 SILENCE_MAX_DURATION = env_duration_seconds("SILENCE_MAX_DURATION", "30d")
 SILENCE_DEFAULT_DURATION = env_duration_seconds("SILENCE_DEFAULT_DURATION", "2h")
 POLICY_FILE = env_str("POLICY_FILE")  # silence policy rules, read-only (alertui/policy/config.py)
+SILENCE_STALE_AFTER = env_duration_seconds("SILENCE_STALE_AFTER", "1h")  # "stale" on the list
+SILENCE_STALE_EXPIRE_HOURS = env_int("SILENCE_STALE_EXPIRE_HOURS", 0)  # docs/silences.md; 0: off
 
 # --- The JSON API (/api/v1/) ------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -18,8 +18,10 @@ from alertui.durations import DurationError, parse_duration
 from alertui.nav import htmx
 from alertui.policy import web as policy_web
 from alertui.requestinfo import actor_for
-from alertui.scopes.access import may_change_silence, refuse_page_unless_allowed
+from alertui.scopes.access import access_for, may_change_silence, refuse_page_unless_allowed
+from alertui.silence_templates.use import fill_from_template
 from alertui.silences import feedback, multi, services
+from alertui.silences.bulk.actions import BULK_PRESETS
 from alertui.silences.forms import (
     DURATION_PRESETS,
     ExtendForm,
@@ -28,6 +30,7 @@ from alertui.silences.forms import (
     matcher_rows,
     recreate_token,
 )
+from alertui.silences.list_filters import ACTIVE_ONLY, SHOWS, apply_show, clean_show
 from alertui.silences.models import Silence
 from alertui.silences.navigation import next_from
 from alertui.silences.queries import STATES, filter_silences
@@ -48,24 +51,36 @@ def silence_list(request):
     state = request.GET.get("state", "active")
     if state not in STATES + ("all",):
         state = "active"
+    show = clean_show(request.GET.get("show", ""))
+    if show in ACTIVE_ONLY:
+        state = "active"
     query = request.GET.get("q", "")[:200]
     cluster = request.GET.get("cluster", "")[:63]
     found = filter_silences(state, query)
     if cluster:
         found = found.filter(cluster=cluster)
+    found = apply_show(found.select_related("match"), show, request.user, timezone.now())
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = _silenced_counts(s.id for s in page)
+    access = access_for(request.user)
     for silence in page:
         silence.alert_count = counts.get(silence.id, 0)
+        # A box for bulk actions only on what the person may change (scopes).
+        silence.selectable = silence.current_state != "expired" and access.may_change(
+            silence.matcher_list, silence.cluster
+        )
     ctx = {
         "note": health.note(health.ALERTMANAGER_SILENCES),
         "page": page,
         "state": state,
         "states": STATES + ("all",),
+        "show": show,
+        "shows": SHOWS,
+        "bulk_presets": BULK_PRESETS,
         "query": query,
         "cluster": cluster,
         "can_silence": can_silence(request.user),
-        "pager_query": urlencode({"q": query, "state": state, "cluster": cluster}),
+        "pager_query": urlencode({"q": query, "state": state, "cluster": cluster, "show": show}),
     }
     return htmx.list_page(request, "silences/list.html", ctx)
 
@@ -178,6 +193,7 @@ def silence_new(request):
             action_url=reverse("silence_new"),
         )
     initial, rows, notices = initial_for_new(request.GET)
+    rows, template_name = fill_from_template(request.GET, initial, rows, notices)
     source_id = request.GET.get("from")
     if source_id:
         source = Silence.objects.filter(pk=source_id[:64]).first()
@@ -192,6 +208,8 @@ def silence_new(request):
         initial["recreated_from"] = recreate_token(source.id, request.user)
     form = SilenceForm(initial=initial)
     title = "Recreate silence" if source_id else "New silence"
+    if template_name and not source_id:
+        title = f"New silence from “{template_name}”"
     return _form_page(
         request, form, rows=rows, title=title, action_url=reverse("silence_new"), notices=notices
     )
