@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "alertui.api",
     "alertui.notices",
     "alertui.maintenance",
+    "alertui.acks",
 ]
 
 MIDDLEWARE = [
@@ -350,6 +351,14 @@ HISTORY_RETENTION = env_duration_seconds("HISTORY_RETENTION", "90d")
 # Maintenance windows: how far ahead their silences are made, and how often the job looks.
 MAINTENANCE_HORIZON = env_duration_seconds("MAINTENANCE_HORIZON", "24h")
 MAINTENANCE_INTERVAL = env_duration_seconds("MAINTENANCE_INTERVAL", "1m")
+# Acknowledgements (docs/acknowledgements.md): the silence's first length (and each
+# extension's), the most it lasts in all, how long after its alerts resolve it ends, how close
+# to its end it is extended, and how often the job looks (per cluster).
+ACK_DURATION = env_duration_seconds("ACK_DURATION", "30m")
+ACK_MAX_DURATION = env_duration_seconds("ACK_MAX_DURATION", "12h")
+ACK_GRACE = env_duration_seconds("ACK_GRACE", "5m")
+ACK_EXTEND_BEFORE = env_duration_seconds("ACK_EXTEND_BEFORE", "5m")
+ACK_INTERVAL = env_duration_seconds("ACK_INTERVAL", "1m")
 
 
 def _every(task: str, seconds: int) -> dict:
@@ -370,6 +379,7 @@ CELERY_BEAT_SCHEDULE = {
             "SYNC_SILENCES_INTERVAL": SYNC_SILENCES_INTERVAL,
             "SYNC_ALERTS_INTERVAL": SYNC_ALERTS_INTERVAL,
             "SYNC_TARGETS_INTERVAL": SYNC_TARGETS_INTERVAL,
+            "ACK_INTERVAL": ACK_INTERVAL,
         },
         prune=PRUNE_INTERVAL,
     ),

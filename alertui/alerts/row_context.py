@@ -26,6 +26,10 @@ class SilenceInfo:
     comment: str
     ends_at: datetime | None
     found: bool = True  # False: alertui has no copy of this silence (yet)
+    # An acknowledgement (alertui.acks) still going: who acknowledged, and when (absolute: the
+    # page shows "how long ago" in the browser, so the cached row stays right).
+    ack_by: str = ""
+    acked_at: datetime | None = None
 
     @property
     def linkable(self) -> bool:
@@ -58,7 +62,22 @@ def silences_for(alerts) -> dict[str, SilenceInfo]:
     rows = Silence.objects.filter(id__in=wanted).values_list(
         "id", "created_by", "comment", "ends_at"
     )
-    return {sid: SilenceInfo(sid, who or "", why or "", end) for sid, who, why, end in rows}
+    acks = _acknowledgements(wanted)
+    return {
+        sid: SilenceInfo(sid, who or "", why or "", end, True, *acks.get(sid, ("", None)))
+        for sid, who, why, end in rows
+    }
+
+
+def _acknowledgements(silence_ids: set[str]) -> dict[str, tuple[str, datetime]]:
+    """Of these silences, those that are acknowledgements still going: (person, when)."""
+    from alertui.acks.models import Acknowledgement
+
+    going = Acknowledgement.objects.filter(silence_id__in=silence_ids, ended_at=None)
+    return {
+        sid: (person, at)
+        for sid, person, at in going.values_list("silence_id", "person_name", "created_at")
+    }
 
 
 def row_silences(alert, known: dict[str, SilenceInfo]) -> tuple[SilenceInfo, ...]:

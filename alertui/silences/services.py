@@ -60,6 +60,8 @@ class SilenceValues:
     starts_at: datetime
     ends_at: datetime
     comment: str
+    # Sent with a new silence (kept by Alertmanager 0.32+); an edit keeps the silence's own.
+    annotations: tuple[tuple[str, str], ...] = ()
 
 
 def alertmanager_client(cluster: str) -> AlertmanagerClient:
@@ -94,7 +96,12 @@ def create_silence(
     if recreated_from:
         _check_recreated_from(recreated_from)
     request = SilenceRequest(
-        values.matchers, values.starts_at, values.ends_at, actor.name, values.comment.strip()
+        values.matchers,
+        values.starts_at,
+        values.ends_at,
+        actor.name,
+        values.comment.strip(),
+        annotations=values.annotations,
     )
     client = alertmanager_client(cluster)
     intent = recorder.begin(
@@ -141,7 +148,7 @@ def edit_silence(
         )
 
 
-def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None) -> Silence:
+def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None, note="") -> Silence:
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     client = alertmanager_client(cluster)
     current = _current(client, actor, action, silence_id, based_on, cluster)
@@ -156,6 +163,8 @@ def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None) -
         current.created_by or actor.name,
         values.comment.strip(),
         id=silence_id,
+        # Not ours to drop: an edit that left them out would erase them on 0.32+.
+        annotations=current.annotations,
     )
     intent = recorder.begin(
         actor, action, request, silence_id=silence_id, before=snapshot(current), cluster=cluster
@@ -180,6 +189,7 @@ def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None) -
         changed,
         previous_id=silence_id if replaced else "",
         action=Action.REPLACED if replaced else action,
+        note=note,
     )
 
 
@@ -205,8 +215,14 @@ def _start_to_send(current: AmSilence, requested: datetime) -> datetime:
 
 
 def extend_silence(
-    actor: Actor, silence_id: str, ends_at: datetime, based_on: datetime | None = None
+    actor: Actor,
+    silence_id: str,
+    ends_at: datetime,
+    based_on: datetime | None = None,
+    *,
+    note: str = "",
 ) -> Silence:
+    """Move the silence's end to `ends_at`; `note` goes to its audit row."""
     cluster = cluster_of(silence_id)
     with _one_at_a_time(silence_id, cluster):
         client = alertmanager_client(cluster)
@@ -221,6 +237,7 @@ def extend_silence(
             based_on=based_on,
             action=Action.EXTENDED,
             cluster=cluster,
+            note=note,
         )
 
 
@@ -366,4 +383,5 @@ def _read_back(client, silence_id: str, request: SilenceRequest | None) -> AmSil
             comment=request.comment,
             updated_at=None,
             state="",
+            annotations=request.annotations,
         )
