@@ -21,7 +21,7 @@ from alertui.silences.multi import chosen_clusters
 from alertui.silences.navigation import next_from
 from alertui.silences.services import SilenceActionError
 
-MAX_FILTER = 5000
+MAX_FILTER = 20_000
 
 
 def _back(request):

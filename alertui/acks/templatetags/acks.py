@@ -14,5 +14,8 @@ def ack_choices() -> list[tuple[str, bool]]:
 
 @register.filter
 def matcher_text(labels: dict) -> str:
-    """A group's shared labels as the matchers its acknowledgement sends."""
-    return format_matchers(Matcher(k, "=", v) for k, v in sorted(labels.items()))
+    """A group's shared labels as the matchers its acknowledgement sends. A label too long to
+    send is left out (as from Silence group's link): the rest still name the group."""
+    return format_matchers(
+        Matcher(k, "=", v) for k, v in sorted(labels.items()) if len(k) <= 200 and len(v) <= 1000
+    )
