@@ -39,12 +39,13 @@ def test_it_acknowledges_one_alert_from_its_row(am, silencer, silencer_client, t
     fire(am, tag, ({"alertname": "DiskFull", "instance": "db1"}, None))
     disk = fingerprint(tag, "DiskFull")
     page = alerts_page(silencer_client, tag)
-    form = row(page, disk)
-    assert 'action="/acks/new/"' in form and f'name="alert" value="{disk}"' in form
+    # One form on the page holds the duration; the row's button submits it with the alert.
+    assert f'form="ack-form" name="alert" value="{disk}@default"' in row(page, disk)
+    form = page.split('id="ack-form"', 1)[1].split("</form>", 1)[0]
     assert '<option value="30m" selected>30m</option>' in form  # ACK_DURATION
 
     before = timezone.now()
-    response = post_ack(silencer_client, tag, alert=disk, cluster="default", duration="1h")
+    response = post_ack(silencer_client, tag, alert=f"{disk}@default", duration="1h")
 
     assert response.redirect_chain[-1][0].startswith(f"/alerts/?q=test%3D%22{tag}")
     assert "Acknowledged for 1h, in your name." in messages_of(response)
@@ -79,9 +80,9 @@ def test_it_acknowledges_a_group_and_the_badge_holds_after_the_sync(
         ({"alertname": "Other"}, None),
     )
     pair = group_named(alerts_page(silencer_client, tag), "Pair")
-    assert 'name="filter" value="alertname=&quot;Pair&quot;, test=&quot;' in pair.html
+    assert 'name="group" value="default alertname=&quot;Pair&quot;, test=&quot;' in pair.html
 
-    post_ack(silencer_client, tag, filter=f'alertname="Pair", test="{tag}"', cluster="default")
+    post_ack(silencer_client, tag, group=f'default alertname="Pair", test="{tag}"')
     sync()  # Alertmanager's own silencedBy replaces alertui's reading of the change
 
     ack = Acknowledgement.objects.get()
@@ -96,7 +97,7 @@ def test_it_acknowledges_a_group_and_the_badge_holds_after_the_sync(
 def test_a_person_ends_the_acknowledgement_at_once(am, silencer, silencer_client, tag):
     fire(am, tag, ({"alertname": "DiskFull"}, None))
     disk = fingerprint(tag, "DiskFull")
-    post_ack(silencer_client, tag, alert=disk, cluster="default")
+    post_ack(silencer_client, tag, alert=f"{disk}@default")
     ack = Acknowledgement.objects.get()
     assert "Acknowledged by alice" in row_extras(
         alerts_page(silencer_client, tag, state=BOTH), disk
@@ -124,16 +125,18 @@ def test_a_person_ends_the_acknowledgement_at_once(am, silencer, silencer_client
         ({"duration": "forever"}, "'forever' is not a duration"),
         ({"duration": "1w"}, "between 1m and 12h (ACK_MAX_DURATION)"),
         ({"duration": "10s"}, "between 1m and 12h"),
-        ({"filter": 'alertname=~"("'}, "Matchers:"),
-        ({"filter": "x" * 30_000}, "Say what to acknowledge"),
-        ({"cluster": "nowhere"}, "No such cluster: 'nowhere'"),
+        ({"group": 'default alertname=~"("'}, "Matchers:"),
+        ({"group": "default " + "x" * 30_000}, "Say what to acknowledge"),
+        ({"group": 'nowhere alertname="DiskFull"'}, "No such cluster: 'nowhere'"),
+        ({"group": 'alertname="DiskFull"'}, "Say what to acknowledge"),  # no cluster
+        ({"alert": "0123456789abcdef@default"}, "That alert is no longer firing"),
         ({"alert": "0123456789abcdef"}, "That alert is no longer firing"),
-        ({"filter": ""}, "Say what to acknowledge"),
+        ({"group": ""}, "Say what to acknowledge"),
     ],
 )
 def test_it_refuses_bad_input_and_changes_nothing(am, silencer_client, tag, data, error):
     fire(am, tag, ({"alertname": "DiskFull"}, None))
-    base = {"filter": f'alertname="DiskFull", test="{tag}"', "cluster": "default"}
+    base = {"group": f'default alertname="DiskFull", test="{tag}"'}
     response = post_ack(silencer_client, tag, **{**base, **data})
 
     assert response.status_code == 200
@@ -146,6 +149,6 @@ def test_a_viewer_may_not_acknowledge_and_sees_no_button(am, viewer_client, tag)
     fire(am, tag, ({"alertname": "DiskFull"}, None))
     page = alerts_page(viewer_client, tag)
     assert "Acknowledge" not in page
-    response = viewer_client.post("/acks/new/", {"filter": f'test="{tag}"', "cluster": "default"})
+    response = viewer_client.post("/acks/new/", {"group": f'default test="{tag}"'})
     assert response.status_code == 403
     assert not Acknowledgement.objects.exists()

@@ -1,7 +1,9 @@
 """Acknowledge an alert or a group from the alerts page, and end an acknowledgement.
 
-Both forms sit in the alerts page's cached rows (no CSRF token of their own: alerts.js adds it,
-as for the rows' other actions); both send the person back where they were (`next`)."""
+The page has one acknowledgement form (the duration to choose); each alert's and group's
+Acknowledge button submits it with what it acknowledges, so the cached rows carry a button,
+not a form. The forms have no CSRF token of their own: alerts.js adds it, as for the rows'
+other actions. Both send the person back where they were (`next`)."""
 
 from __future__ import annotations
 
@@ -29,11 +31,11 @@ def _back(request):
 
 
 def _targets(data) -> list[tuple[str, list[Matcher]]]:
-    """(cluster, matchers) of what is acknowledged: one alert (all its labels), or a group
-    (the matchers its header sends, in each of its clusters). ValidationError saying why not."""
-    fingerprint = data.get("alert", "")[:64]
-    if fingerprint:
-        cluster = data.get("cluster", "")[:63]
+    """(cluster, matchers) of what is acknowledged: one alert, `alert=<fingerprint>@<cluster>`
+    (all its labels), or a group, `group=<cluster>,... <matchers>` (the labels its alerts
+    share, in each cluster they fire in). ValidationError saying why not."""
+    if data.get("alert"):
+        fingerprint, _, cluster = data["alert"][:200].partition("@")
         found = next(
             (
                 a
@@ -46,14 +48,14 @@ def _targets(data) -> list[tuple[str, list[Matcher]]]:
             raise ValidationError("That alert is no longer firing (or alertui has not read it).")
         matchers = [Matcher(k, "=", v) for k, v in sorted(found.labels.items())]
         return [(found.cluster, matchers)]
-    text = data.get("filter", "")
+    names, _, text = data.get("group", "").partition(" ")
     if not text.strip() or len(text) > MAX_FILTER:
-        raise ValidationError("Say what to acknowledge: an alert or a group's matchers.")
+        raise ValidationError("Say what to acknowledge: an alert or a group.")
     try:
         matchers = parse_matchers(text)
     except MatcherError as e:
         raise ValidationError(f"Matchers: {e}") from None
-    return [(cluster, matchers) for cluster in chosen_clusters(data.getlist("cluster"))]
+    return [(cluster, matchers) for cluster in chosen_clusters(names.split(","))]
 
 
 def _step(data):
