@@ -227,3 +227,15 @@ def test_a_person_who_may_no_longer_silence_is_not_extended(am, silencer, tag):
     assert result.extended == []
     assert "alice can no longer make silences" in result.failures()[0]
     assert Acknowledgement.objects.get(pk=made.pk).ended_at is None
+
+
+def test_an_unreachable_alertmanager_extends_and_ends_nothing(am, silencer, tag, settings):
+    fire(am, tag)
+    made, silence = ack(silencer, tag)
+    settings.ALERTMANAGER_URLS = [f"http://127.0.0.1:{free_port()}"]
+
+    result = run_at(made.created_at + 27 * MIN)
+
+    assert result.extended == [] and result.ended == []
+    assert result.failures()[0].startswith("cannot read the alerts: ")
+    assert fresh(made).ended_at is None and fresh(made).revision == 0

@@ -18,6 +18,7 @@ from alertui.integrations.values import parse_time
 from alertui.silences.models import Silence
 from tests.acks_helpers import am_silence, same_moment
 from tests.alerts_page_reading import alerts_page, fire, group_named, row, row_extras, sync
+from tests.servers import free_port
 from tests.test_alerts_rows import fingerprint
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
@@ -152,3 +153,19 @@ def test_a_viewer_may_not_acknowledge_and_sees_no_button(am, viewer_client, tag)
     response = viewer_client.post("/acks/new/", {"group": f'default test="{tag}"'})
     assert response.status_code == 403
     assert not Acknowledgement.objects.exists()
+
+
+def test_an_unreachable_alertmanager_acknowledges_nothing_and_says_so(
+    am, silencer_client, settings, tag
+):
+    fire(am, tag, ({"alertname": "DiskFull"}, None))
+    disk = fingerprint(tag, "DiskFull")
+    settings.ALERTMANAGER_URLS = [f"http://127.0.0.1:{free_port()}"]
+
+    response = post_ack(silencer_client, tag, alert=f"{disk}@default")
+
+    assert "Not acknowledged in default: " in messages_of(response)
+    assert "Nothing was changed." in messages_of(response)
+    assert not Acknowledgement.objects.exists()
+    [failed] = AuditEvent.objects.all()
+    assert (failed.action, failed.outcome, failed.actor_name) == ("created", "failed", "alice")
