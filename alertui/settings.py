@@ -23,6 +23,7 @@ from alertui.env import (
     env_urls,
     refuse_credentials,
 )
+from alertui.scopes.config import from_environment as scopes_from_environment
 from alertui.sync.schedule import beat_schedule, sync_time_limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,6 +61,9 @@ INSTALLED_APPS = [
     "alertui.api",
     "alertui.notices",
     "alertui.maintenance",
+    "alertui.nav",
+    "alertui.policy",
+    "alertui.scopes",
     "alertui.acks",
 ]
 
@@ -244,6 +248,8 @@ ALERTMANAGER_URLS = list(ALERTMANAGER_CONNECTIONS)
 if not ALERTMANAGER_URLS:
     raise ImproperlyConfigured("ALERTMANAGER_URL must name at least one Alertmanager")
 PROMETHEUS_URLS = list(PROMETHEUS_CONNECTIONS)
+# Scopes given in a file (alertui/scopes/config.py), beside those made in the admin.
+SCOPES = scopes_from_environment([c.name for c in CLUSTERS] or [CLUSTER_NAME])
 # Seconds one call to one server may take, all of it: connecting, sending, reading the answer.
 ALERTMANAGER_TIMEOUT = env_int("ALERTMANAGER_TIMEOUT", 10, minimum=1)
 PROMETHEUS_TIMEOUT = env_int("PROMETHEUS_TIMEOUT", 10, minimum=1)
@@ -271,6 +277,7 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 # --- Silences ----------------------------------------------------------------------------
 SILENCE_MAX_DURATION = env_duration_seconds("SILENCE_MAX_DURATION", "30d")
 SILENCE_DEFAULT_DURATION = env_duration_seconds("SILENCE_DEFAULT_DURATION", "2h")
+POLICY_FILE = env_str("POLICY_FILE")  # silence policy rules, read-only (alertui/policy/config.py)
 
 # --- The JSON API (/api/v1/) ------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -351,9 +358,7 @@ HISTORY_RETENTION = env_duration_seconds("HISTORY_RETENTION", "90d")
 # Maintenance windows: how far ahead their silences are made, and how often the job looks.
 MAINTENANCE_HORIZON = env_duration_seconds("MAINTENANCE_HORIZON", "24h")
 MAINTENANCE_INTERVAL = env_duration_seconds("MAINTENANCE_INTERVAL", "1m")
-# Acknowledgements (docs/acknowledgements.md): the silence's first length (and each
-# extension's), the most it lasts in all, how long after its alerts resolve it ends, how close
-# to its end it is extended, and how often the job looks (per cluster).
+# Acknowledgements: see docs/acknowledgements.md.
 ACK_DURATION = env_duration_seconds("ACK_DURATION", "30m")
 ACK_MAX_DURATION = env_duration_seconds("ACK_MAX_DURATION", "12h")
 ACK_GRACE = env_duration_seconds("ACK_GRACE", "5m")

@@ -34,6 +34,7 @@ urlpatterns = [
     path("silences/<str:silence_id>/expire/", silences.silence_expire, name="silence_expire"),
     path("silences/<str:silence_id>/restore/", silences.silence_restore, name="silence_restore"),
     path("maintenance/", include("alertui.maintenance.urls")),
+    path("policy/", include("alertui.policy.urls")),
     path("acks/", include("alertui.acks.urls")),
     path("audit/", audit.audit_list, name="audit_list"),
     path("audit/export.csv", audit.audit_csv, name="audit_csv"),

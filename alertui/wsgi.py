@@ -9,3 +9,11 @@ application = get_wsgi_application()
 from alertui.checks import log_at_start  # noqa: E402  (needs the apps loaded above)
 
 log_at_start()
+
+# Each worker loads the current alerts before it serves: its first request does not pay for it.
+from django.db import connections  # noqa: E402
+
+from alertui.alerts.snapshot import warm  # noqa: E402
+
+warm()
+connections.close_all()  # this thread serves no requests: its connection would only sit open

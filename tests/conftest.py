@@ -19,7 +19,7 @@ import redis
 
 from tests.servers import ALERTMANAGER_VERSIONS, AlertmanagerProcess, binaries_report
 
-pytest_plugins = ["tests.ledger"]
+pytest_plugins = ["tests.ledger", "tests.notice_receiver"]
 
 REDIS_TEST_DB = 15
 

@@ -192,3 +192,30 @@ def test_it_bounds_the_compiled_filter_regexes(settings, silencer_client, tag, e
     # Kept, they would take 80 MB.
     assert grown < 40 * MB, f"resident memory grew by {grown // MB} MB"
     assert 0 < _compiled.size <= _compiled.budget == int(0.1 * 64 * MB)
+
+
+# -- a worker starting ------------------------------------------------------------------------
+
+
+def test_a_starting_worker_loads_the_snapshot_before_its_first_request(
+    tag, django_assert_max_num_queries
+):
+    big_snapshot(tag, count=50)
+    snapshot.warm()
+    # The first request then asks only which version is current: it reads no alert row.
+    with django_assert_max_num_queries(1):
+        assert len(snapshot.current_alerts()) == 50
+
+
+def test_a_start_without_a_database_leaves_the_load_to_the_first_request(
+    tag, settings, monkeypatch, caplog
+):
+    def unreachable():
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(snapshot, "current_alerts", unreachable)
+    snapshot.warm()  # does not raise: the worker still starts
+    assert "alert snapshot not loaded at start" in caplog.text
+    monkeypatch.undo()
+    big_snapshot(tag, count=5)
+    assert len(snapshot.current_alerts()) == 5

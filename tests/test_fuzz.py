@@ -388,7 +388,7 @@ AUDIT_PARAMS = ["person", "action", "outcome", "source", "text", "since", "until
 PAGES = {
     "/alerts/": ["q", "group_by", "state", "page", "expand"],
     "/alerts/{fingerprint}/history/": ["page"],
-    "/targets/": [],
+    "/targets/": ["job", "cluster", "page"],
     "/silences/": ["q", "state", "page"],
     "/silences/{silence}/": [],
     "/silences/{silence}/edit/": [],

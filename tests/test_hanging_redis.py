@@ -31,13 +31,11 @@ from alertui.notices.tasks import deliver
 from alertui.silences import services
 from alertui.silences.services import Actor
 from alertui.silences.sync import sync_silences
-from tests import test_notices
+from tests.notice_receiver import slack_text
 from tests.standins import HangingServer
-from tests.test_notices import slack_text, values
+from tests.test_notices import values
 
 pytestmark = pytest.mark.django_db(transaction=True)
-# The notices' webhook receiver and settings, shared with test_notices.py.
-receiver, notify = test_notices.receiver, test_notices.notify
 
 # Far above one bounded wait (about a second each), far below "minutes".
 HARD_LIMIT = 60

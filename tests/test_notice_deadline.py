@@ -14,8 +14,9 @@ from alertui.audit.models import AuditEvent
 from alertui.notices.models import Delivery
 from alertui.silences import services
 from alertui.silences.services import Actor
+from tests.notice_receiver import Receiver
 from tests.standins import FaultyProxy
-from tests.test_notices import Receiver, values
+from tests.test_notices import values
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,7 +1,8 @@
 """Two roles: viewers read everything; silencers also create, edit, extend and expire silences.
 
 Roles are Django groups holding the `silences.manage_silences` permission (silencers) or not
-(viewers), so they are managed in the admin like any group. Superusers can do everything.
+(viewers), so they are managed in the admin like any group. Superusers can do everything. A
+group given a scope (alertui.scopes) lets its members change the silences inside it only.
 """
 
 from functools import wraps
@@ -15,7 +16,15 @@ MANAGE_SILENCES = "silences.manage_silences"
 
 
 def can_silence(user) -> bool:
-    return user.is_authenticated and user.has_perm(MANAGE_SILENCES)
+    """May they change some silences: a silencer, or a member of a group with a scope (who
+    changes only the silences inside it: alertui.scopes)."""
+    if not user.is_authenticated:
+        return False
+    if user.has_perm(MANAGE_SILENCES):
+        return True
+    from alertui.scopes.access import access_for
+
+    return access_for(user).can_silence
 
 
 def silencer_required(view):

@@ -36,6 +36,7 @@ from django.utils import timezone
 from alertui.alerts.models import Alert
 from alertui.locks import LockBusy, serialized
 from alertui.matchers import matches_all
+from alertui.nav import counts as nav_counts
 from alertui.sync import health
 from alertui.sync.runs import lock_name
 
@@ -136,6 +137,7 @@ def _write(cluster: str, removed: str | None, silence, touch: bool) -> Effect:
             status.version = version
             status.changed_at = now
             status.save(update_fields=["version", "changed_at"])
+            nav_counts.alerts_changed(version)
     return Effect(True, muted, notify_again, tuple(names))
 
 

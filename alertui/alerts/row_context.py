@@ -26,6 +26,12 @@ class SilenceInfo:
     comment: str
     ends_at: datetime | None
     found: bool = True  # False: alertui has no copy of this silence (yet)
+    # The maintenance window that made it, if one did: the row links to the window.
+    window_id: int | None = None
+    window_name: str = ""
+    # May the viewer extend and expire it (roles and alertui.scopes)? Part of the cache keys,
+    # so rows are shared by everyone with the same rights over these silences, never wider.
+    may_change: bool = False
     # An acknowledgement (alertui.acks) still going: who acknowledged, and when (absolute: the
     # page shows "how long ago" in the browser, so the cached row stays right).
     ack_by: str = ""
@@ -52,21 +58,45 @@ class Inhibitor:
         return values.ID.fullmatch(self.fingerprint) is not None
 
 
-def silences_for(alerts) -> dict[str, SilenceInfo]:
-    """The mirrored silences muting these alerts, by id."""
+def silences_for(alerts, access=None) -> dict[str, SilenceInfo]:
+    """The mirrored silences muting these alerts, by id, each saying whether the viewer whose
+    `access` (alertui.scopes) is given may change it."""
+    from alertui.matchers import Matcher
     from alertui.silences.models import Silence
 
     wanted = {sid for a in alerts for sid in a.silenced_by[:SHOWN_PER_ROW] if isinstance(sid, str)}
     if not wanted:
         return {}
     rows = Silence.objects.filter(id__in=wanted).values_list(
-        "id", "created_by", "comment", "ends_at"
+        "id", "created_by", "comment", "ends_at", "matchers", "cluster"
     )
+    windows = _made_by_windows(wanted)
     acks = _acknowledgements(wanted)
     return {
-        sid: SilenceInfo(sid, who or "", why or "", end, True, *acks.get(sid, ("", None)))
-        for sid, who, why, end in rows
+        sid: SilenceInfo(
+            sid,
+            who or "",
+            why or "",
+            end,
+            True,
+            *windows.get(sid, (None, "")),
+            may_change=access is not None
+            and access.may_change([Matcher(*m) for m in matchers], cluster),
+            ack_by=acks.get(sid, ("", None))[0],
+            acked_at=acks.get(sid, ("", None))[1],
+        )
+        for sid, who, why, end, matchers, cluster in rows
     }
+
+
+def _made_by_windows(silence_ids) -> dict[str, tuple[int, str]]:
+    """(window id, name) of the maintenance window that made each of these silences."""
+    from alertui.maintenance.models import Materialization
+
+    rows = Materialization.objects.filter(silence_id__in=silence_ids).values_list(
+        "silence_id", "window_id", "window__name"
+    )
+    return {sid: (window_id, name) for sid, window_id, name in rows}
 
 
 def _acknowledgements(silence_ids: set[str]) -> dict[str, tuple[str, datetime]]:

@@ -7,6 +7,7 @@ and grouping 10,000 alerts in memory is a few milliseconds; re-reading them per 
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections import Counter
@@ -23,6 +24,7 @@ from alertui.sync.health import SNAPSHOT
 from alertui.sync.models import SourceStatus
 
 STATES = ("active", "silenced", "inhibited")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,18 @@ def current_alerts() -> list[AlertView]:
         _generations.clear()
         _generations[id(alerts)] = (alerts, generation)
     return alerts
+
+
+def warm() -> None:
+    """Load the snapshot now, as a web worker starts (alertui/wsgi.py), so that its first
+    request is served from memory instead of reading every alert. Never fails the start: a
+    database that is not there yet (or not migrated) leaves the load to the first request."""
+    try:
+        loaded = current_alerts()
+    except Exception:  # noqa: BLE001 - a start must not fail on this
+        log.warning("alert snapshot not loaded at start; the first request loads it", exc_info=True)
+    else:
+        log.info("alert snapshot loaded at start: %d alerts", len(loaded))
 
 
 def _updated(cached: list[AlertView], since: int, upto: int) -> list[AlertView] | None:

@@ -20,6 +20,7 @@ from alertui.clients import alertmanager_client
 from alertui.clusters import Cluster
 from alertui.integrations.alertmanager import Alert as AmAlert
 from alertui.integrations.alertmanager import AlertmanagerError
+from alertui.nav import counts as nav_counts
 from alertui.sync import health
 from alertui.sync.runs import cluster_sync
 
@@ -155,6 +156,7 @@ def sync_alerts(cluster: Cluster) -> AlertSyncResult:
         _record_history(cluster.name, new, gone, now)
         if new or changed or gone:
             health.publish(snapshot)
+            nav_counts.alerts_changed(snapshot.version)
     result.added, result.changed, result.removed = len(new), len(changed), len(gone)
     result.note = note(unreadable, fetched)
     if result.note and result.note != health.note(health.ALERTMANAGER_ALERTS, cluster.name):

@@ -2,7 +2,7 @@ import sys
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
@@ -11,7 +11,9 @@ from alertui.accounts.roles import can_silence
 from alertui.alerts import ranking, reserved_filters, row_context, snapshot
 from alertui.alerts.models import AlertHistory
 from alertui.matchers import CLUSTER, LABEL_NAME, MatcherError, parse_filter
+from alertui.nav import htmx
 from alertui.rules import store as rule_store
+from alertui.scopes.access import access_for
 from alertui.sync import health
 
 GROUPS_PER_PAGE = 25
@@ -111,6 +113,7 @@ def alert_list(request):
         shown, groups = [], []  # an unreadable filter shows nothing rather than everything
     totals, label_names = snapshot.overview(everything)
     viewer_can_silence = can_silence(request.user)
+    access = access_for(request.user)  # which silences and alerts the buttons are offered on
     page = ranking.Pages(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     params = _shown_params(query, groups)
     note = health.note(health.ALERTMANAGER_ALERTS)
@@ -120,18 +123,20 @@ def alert_list(request):
         "state_choices": snapshot.STATES,
         "label_names": label_names,
         "can_silence": viewer_can_silence,
+        "scope_access": access,
         "note": note,
     }
     _wrap_groups(page, params)
     # Who muted the alerts shown, and until when: read per request (silences change without
     # the alert snapshot changing), so the cached HTML is keyed by it too.
-    silence_info = row_context.silences_for(a for g in page for a in g.visible)
+    silence_info = row_context.silences_for((a for g in page for a in g.visible), access)
     rules = rule_store.RuleLookup()
     # Every open tab polling the same view gets the same HTML, rendered once per snapshot.
     generation = snapshot.generation_of(everything)
     key = (
         generation,
         viewer_can_silence,
+        access.key,  # the same for everyone with the same rights: no one's own content
         params.urlencode(),
         page.number,
         tuple(query["errors"]),
@@ -155,9 +160,8 @@ def alert_list(request):
         )
         if cacheable:
             _rendered_pages.put(key, results)
-    if request.htmx and not request.htmx.boosted:
-        counters = render_to_string("_nav_counts.html", {"oob": True}, request)
-        return HttpResponse(results + counters)
+    if htmx.wants_partial(request):
+        return htmx.partial(request, results)
     return render(request, "alerts/list.html", {**ctx, "results": results})
 
 
@@ -220,6 +224,10 @@ def alert_history(request, fingerprint):
         "current": current,
         "labels": labels,
         "page": page,
-        "can_silence": can_silence(request.user),
+        # Silence pre-fills the alert's labels: offered when that is inside the viewer's scopes.
+        "can_silence": can_silence(request.user)
+        and (
+            current is None or access_for(request.user).may_silence_labels(labels, current.cluster)
+        ),
     }
     return render(request, "alerts/history.html", ctx)

@@ -9,11 +9,13 @@ from alertui.silences.services import SilenceActionError
 
 STATUS_FOR_REASON = {
     "refused": status.HTTP_422_UNPROCESSABLE_ENTITY,  # Alertmanager refused the change
+    "policy": status.HTTP_422_UNPROCESSABLE_ENTITY,  # the silence policy refused it
     "conflict": status.HTTP_409_CONFLICT,  # changed meanwhile, or already expired
     "busy": status.HTTP_409_CONFLICT,  # someone else is changing it right now
     "not_found": status.HTTP_404_NOT_FOUND,
     "unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
     "unknown_outcome": status.HTTP_504_GATEWAY_TIMEOUT,
+    "out_of_scope": status.HTTP_403_FORBIDDEN,  # outside the person's scopes (detail names them)
 }
 
 

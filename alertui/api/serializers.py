@@ -92,6 +92,21 @@ class SilenceSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
+class SilenceChangedSerializer(SilenceSerializer):
+    """A silence just made or changed, with the silence policy's warnings about it."""
+
+    policy_warnings = serializers.SerializerMethodField(
+        help_text="What the silence policy warns about (it went ahead); empty: nothing."
+    )
+
+    class Meta(SilenceSerializer.Meta):
+        fields = [*SilenceSerializer.Meta.fields, "policy_warnings"]
+        read_only_fields = fields
+
+    def get_policy_warnings(self, silence) -> list[str]:
+        return [str(w) for w in self.context.get("policy_warnings", ())]
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
@@ -188,6 +203,9 @@ class ClusterResultSerializer(serializers.Serializer):
     silence = SilenceSerializer(allow_null=True, help_text="The silence made; null if not.")
     detail = serializers.CharField(help_text="Why it was not made; empty if it was.")
     reason = serializers.CharField(help_text="As in an error's reason; empty if made.")
+    policy_warnings = serializers.ListField(
+        child=serializers.CharField(), help_text="The silence policy's warnings for this cluster."
+    )
 
 
 class ClusterResultsSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from alertui import clusters
 from alertui.alerts import local_changes, snapshot
 from alertui.api import serializers as api
 from alertui.api.models import ApiToken
@@ -25,6 +26,7 @@ from alertui.audit.filters import AuditFilter
 from alertui.audit.models import AuditEvent
 from alertui.audit.views import silence_chain
 from alertui.matchers import CLUSTER, Matcher, MatcherError, parse_filter
+from alertui.policy.web import policy_warnings
 from alertui.requestinfo import actor_for
 from alertui.silences import multi, services
 from alertui.silences.models import Silence
@@ -36,6 +38,7 @@ ERROR = inline_serializer(
     "Error", {"detail": serializers.CharField(), "reason": serializers.CharField(required=False)}
 )
 CHANGE_ERRORS = {
+    403: ERROR,
     409: ERROR,
     422: ERROR,
     503: ERROR,
@@ -57,10 +60,17 @@ def _respond(request, silence: Silence, code=status.HTTP_200_OK) -> Response:
     return Response(api.SilenceSerializer(silence, context={"request": request}).data, status=code)
 
 
+def _changed(request, silence: Silence, warnings, code=status.HTTP_200_OK) -> Response:
+    """A silence made or changed, with the silence policy's warnings about it."""
+    context = {"request": request, "policy_warnings": warnings}
+    return Response(api.SilenceChangedSerializer(silence, context=context).data, status=code)
+
+
 def _create_in_clusters(request, data) -> Response:
-    outcomes = multi.create_in_clusters(
-        _actor(request), data.values(), data.validated_data["clusters"]
-    )
+    values = data.values()
+    chosen = multi.chosen_clusters(data.validated_data["clusters"])
+    warnings = {c: policy_warnings(request.user, c, values) for c in chosen}
+    outcomes = multi.create_in_clusters(_actor(request), values, chosen)
     results = []
     for outcome in outcomes:
         if outcome.silence is not None:
@@ -71,6 +81,7 @@ def _create_in_clusters(request, data) -> Response:
                 "silence": outcome.silence,
                 "detail": outcome.error.message if outcome.error else "",
                 "reason": outcome.error.reason if outcome.error else "",
+                "policy_warnings": [str(w) for w in warnings[outcome.cluster]],
             }
         )
     body = {"action_id": outcomes[0].action_id, "results": results}
@@ -112,7 +123,11 @@ class SilenceList(generics.ListAPIView):
 
     @extend_schema(
         request=api.SilenceWriteSerializer,
-        responses={201: api.SilenceSerializer, 207: api.ClusterResultsSerializer, **CHANGE_ERRORS},
+        responses={
+            201: api.SilenceChangedSerializer,
+            207: api.ClusterResultsSerializer,
+            **CHANGE_ERRORS,
+        },
         summary="Create a silence",
     )
     def post(self, request):
@@ -120,9 +135,11 @@ class SilenceList(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         if "clusters" in data.validated_data:
             return _create_in_clusters(request, data)
-        created = services.create_silence(_actor(request), data.values())
+        values = data.values()
+        warnings = policy_warnings(request.user, clusters.configured()[0].name, values)
+        created = services.create_silence(_actor(request), values)
         local_changes.silence_created(created)
-        return _respond(request, created, status.HTTP_201_CREATED)
+        return _changed(request, created, warnings, status.HTTP_201_CREATED)
 
 
 @extend_schema(
@@ -131,7 +148,7 @@ class SilenceList(generics.ListAPIView):
 @extend_schema(
     methods=["PATCH"],
     request=api.SilenceWriteSerializer,
-    responses={200: api.SilenceSerializer, **CHANGE_ERRORS},
+    responses={200: api.SilenceChangedSerializer, **CHANGE_ERRORS},
     summary="Edit a silence",
     description="Send only what changes. Alertmanager gives the silence a new id when its "
     "matchers, or an active silence's start, change: the response then has the new `id`, and "
@@ -152,20 +169,22 @@ def silence_detail(request, silence_id):
         )
     data = api.SilenceWriteSerializer(data=request.data, partial=True)
     data.is_valid(raise_exception=True)
+    values = data.values(editing=silence)
+    warnings = policy_warnings(request.user, silence.cluster, values, editing=silence)
     changed = services.edit_silence(
         _actor(request),
         silence.id,
-        data.values(editing=silence),
+        values,
         based_on=data.validated_data.get("based_on"),
         given=frozenset(data.validated_data),
     )
     local_changes.silence_edited(silence.id, changed)
-    return _respond(request, changed)
+    return _changed(request, changed, warnings)
 
 
 @extend_schema(
     request=api.ExtendSerializer,
-    responses={200: api.SilenceSerializer, **CHANGE_ERRORS},
+    responses={200: api.SilenceChangedSerializer, **CHANGE_ERRORS},
     summary="Extend a silence",
 )
 @api_view(["POST"])
@@ -174,9 +193,14 @@ def silence_extend(request, silence_id):
     silence = _silence(silence_id)
     data = api.ExtendSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    changed = services.extend_silence(_actor(request), silence.id, data.new_end(silence))
+    new_end = data.new_end(silence)
+    values = services.SilenceValues(
+        tuple(silence.matcher_list), silence.starts_at, new_end, silence.comment
+    )
+    warnings = policy_warnings(request.user, silence.cluster, values, editing=silence)
+    changed = services.extend_silence(_actor(request), silence.id, new_end)
     local_changes.silence_extended(silence.id, changed)
-    return _respond(request, changed)
+    return _changed(request, changed, warnings)
 
 
 @extend_schema(
@@ -254,7 +278,7 @@ class FailingTargetList(generics.ListAPIView):
     """Scrape targets that are down, from every Prometheus alertui watches."""
 
     serializer_class = api.FailingTargetSerializer
-    queryset = FailingTarget.objects.all()
+    queryset = FailingTarget.objects.defer("row_html", "row_template")  # the page's, not read here
     filterset_fields = ["cluster", "source", "job", "scrape_pool"]
 
 

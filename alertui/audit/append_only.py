@@ -16,26 +16,60 @@ file or the PostgreSQL table and drops the triggers on purpose.
 """
 
 TABLE = "audit_auditevent"
-# name: (operation, condition, what the refusal names)
-SQLITE_TRIGGERS = {
-    f"{TABLE}_no_update": ("UPDATE", "", "UPDATE"),
-    f"{TABLE}_no_delete": ("DELETE", "", "DELETE"),
-    f"{TABLE}_no_replace": (
-        "INSERT",
-        f"WHEN EXISTS (SELECT 1 FROM {TABLE} WHERE id = NEW.id)",
-        "REPLACE",
-    ),
-}
+# Every append-only table: the silence audit, and maintenance windows' own history.
+TABLES = (TABLE, "maintenance_windowchange")
 
 
-def install_sqlite_triggers(connection) -> None:
+def sqlite_triggers(table: str) -> dict[str, tuple[str, str, str]]:
+    """name: (operation, condition, what the refusal names)"""
+    return {
+        f"{table}_no_update": ("UPDATE", "", "UPDATE"),
+        f"{table}_no_delete": ("DELETE", "", "DELETE"),
+        f"{table}_no_replace": (
+            "INSERT",
+            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)",
+            "REPLACE",
+        ),
+    }
+
+
+def install_sqlite_triggers(connection, table: str = TABLE) -> None:
     with connection.cursor() as cursor:
-        for name, (operation, condition, refused) in SQLITE_TRIGGERS.items():
+        for name, (operation, condition, refused) in sqlite_triggers(table).items():
             cursor.execute(
-                f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {operation} ON {TABLE} {condition} "
-                f"BEGIN SELECT RAISE(ABORT, 'audit events are append-only ({refused} refused)'); "
+                f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {operation} ON {table} {condition} "
+                f"BEGIN SELECT RAISE(ABORT, '{_what(table)} are append-only ({refused} refused)'); "
                 "END"
             )
+
+
+def _what(table: str) -> str:
+    return "audit events" if table == TABLE else "window changes"
+
+
+def postgresql_create(table: str) -> str:
+    """Row triggers refusing UPDATE and DELETE, a statement trigger refusing TRUNCATE."""
+    return f"""
+CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '{_what(table)} are append-only (% refused)', TG_OP;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER {table}_append_only
+    BEFORE UPDATE OR DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION {table}_append_only();
+CREATE TRIGGER {table}_no_truncate
+    BEFORE TRUNCATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only();
+"""
+
+
+def postgresql_drop(table: str) -> str:
+    return f"""
+DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};
+DROP TRIGGER IF EXISTS {table}_append_only ON {table};
+DROP FUNCTION IF EXISTS {table}_append_only();
+"""
 
 
 def reinstall_after_migrate(sender, using, **kwargs) -> None:
@@ -43,5 +77,9 @@ def reinstall_after_migrate(sender, using, **kwargs) -> None:
     from django.db import connections
 
     connection = connections[using]
-    if connection.vendor == "sqlite" and TABLE in connection.introspection.table_names():
-        install_sqlite_triggers(connection)
+    if connection.vendor != "sqlite":
+        return
+    present = connection.introspection.table_names()
+    for table in TABLES:
+        if table in present:
+            install_sqlite_triggers(connection, table)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from alertui.accounts.roles import can_silence
 from alertui.audit.filters import AuditFilter
 from alertui.audit.models import AuditEvent
+from alertui.nav import htmx
 from alertui.silences.forms import viewer_zone
 from alertui.silences.models import Silence
 
@@ -84,10 +85,7 @@ def audit_list(request):
         "zone": zone_name,
         "presets": _presets(request, zone_name),
     }
-    template = "audit/list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#results"
-    return render(request, template, ctx)
+    return htmx.list_page(request, "audit/list.html", ctx)
 
 
 class _Echo:

@@ -27,6 +27,7 @@ from alertui.maintenance.models import Materialization, Window, WindowChange
 from alertui.maintenance.occurrence_silence import actor_for, marker, values_for
 from alertui.maintenance.schedule import Occurrence
 from alertui.maintenance.windows import between
+from alertui.scopes.access import refusal_for
 from alertui.silences import intents, services
 from alertui.silences.services import SilenceActionError
 
@@ -104,14 +105,17 @@ def materialize_occurrence(
     row = _claim(window, occurrence, cluster, now)
     if row is None:
         return
+    # The silence would be made in their name: someone deactivated, no longer a silencer, or
+    # whose scopes no longer cover it makes no more, through a window or otherwise (and fills
+    # no audit with a refusal a run). Retried each run, so the window resumes once they may
+    # again (or another owner takes it over).
+    error = refusal_for(window.owner, window.matcher_list, [cluster])
     if not can_silence(window.owner):
-        # The silence would be made in their name: someone deactivated, or no longer a
-        # silencer, makes no more, through a window or otherwise. Retried each run, so the
-        # window resumes once they may again (or another owner takes it over).
         error = (
             f"{window.owner.get_username()} (the window's owner) can no longer make silences: "
             "their account is deactivated or no longer a silencer."
         )
+    if error:
         _save(row, state=State.RETRY, attempts=row.attempts + 1, error=error)
         report.failed.append(f"{window.name} {occurrence.key:%Y-%m-%d %H:%M}Z {cluster}")
         return
@@ -131,6 +135,10 @@ def materialize_occurrence(
         if e.reason == "unknown_outcome":
             # Left claimed: once stale, the next run looks for the silence before retrying.
             _save(row, error=e.message)
+        elif e.reason == "policy":
+            # Refused by the silence policy (and audited): each retry would be refused and
+            # audited again, so the occurrence is missed, saying why.
+            _save(row, state=State.MISSED, error=e.message)
         else:
             _save(row, state=State.RETRY, attempts=row.attempts + 1, error=e.message)
         report.failed.append(f"{window.name} {occurrence.key:%Y-%m-%d %H:%M}Z {cluster}")

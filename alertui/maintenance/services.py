@@ -20,6 +20,7 @@ from alertui.maintenance.models import Materialization, Window, WindowChange, Wi
 from alertui.maintenance.schedule import Schedule, occurrences
 from alertui.maintenance.validation import validate_window
 from alertui.matchers import Matcher
+from alertui.scopes.access import refusal_for
 from alertui.silences.recorder import Actor
 from alertui.silences.services import SilenceActionError
 
@@ -122,8 +123,25 @@ def _apply(window: Window, fields: WindowFields, chosen) -> None:
     window.updated_at = timezone.now()
 
 
+def _may_act_on(actor: Actor, window: Window) -> None:
+    """Acting on a window acts on its silences: a scoped person acts only on windows inside
+    their scopes (refused before anything changes, as the silences themselves would be)."""
+    chosen = window.clusters or cluster_config.configured_names()
+    refusal = refusal_for(actor.user, window.matcher_list, chosen)
+    if refusal:
+        raise SilenceActionError(refusal, "out_of_scope")
+
+
+def _within_scopes(actor: Actor, fields: WindowFields, chosen) -> None:
+    """A window makes silences in its owner's name: only ones inside their scopes."""
+    refusal = refusal_for(actor.user, fields.matchers, chosen)
+    if refusal:
+        raise ValidationError({"matchers": refusal})
+
+
 def create_window(actor: Actor, fields: WindowFields) -> Window:
     chosen = _check(fields)
+    _within_scopes(actor, fields, chosen)
     window = Window(owner=actor.user)
     _apply(window, fields, chosen)
     with transaction.atomic():
@@ -136,6 +154,8 @@ def create_window(actor: Actor, fields: WindowFields) -> Window:
 
 def edit_window(actor: Actor, window: Window, fields: WindowFields) -> Window:
     chosen = _check(fields, exclude_id=window.pk)
+    _may_act_on(actor, window)
+    _within_scopes(actor, fields, chosen)  # whoever edits a window becomes its owner
     with _one_at_a_time(window.pk):
         window.refresh_from_db()
         before = snapshot(window)
@@ -162,6 +182,7 @@ def _stop(actor: Actor, window: Window, paused=False, deleted=False) -> Window:
     """Pause or delete: every silence not yet ended is expired by the person who asked."""
     with _one_at_a_time(window.pk):
         window.refresh_from_db()
+        _may_act_on(actor, window)
         before = snapshot(window)
         now = timezone.now()
         window.paused = window.paused or paused
@@ -196,6 +217,7 @@ def _end_all(actor: Actor, window: Window, now: datetime, why: str) -> list[str]
 def resume_window(actor: Actor, window: Window) -> Window:
     with _one_at_a_time(window.pk):
         window.refresh_from_db()
+        _may_act_on(actor, window)
         if window.deleted_at is not None or not window.paused:
             raise WindowActionError("Only a paused window can be resumed.")
         before = snapshot(window)
@@ -215,6 +237,7 @@ def resume_window(actor: Actor, window: Window) -> Window:
 
 def end_occurrence_early(actor: Actor, window: Window, occurrence_start: datetime) -> None:
     """End a running (or pending) occurrence now, in every cluster; it is not made again."""
+    _may_act_on(actor, window)
     with _one_at_a_time(window.pk):
         rows = window.materializations.filter(occurrence_start=occurrence_start)
         if not rows.exists():
@@ -230,6 +253,7 @@ def end_occurrence_early(actor: Actor, window: Window, occurrence_start: datetim
 
 
 def skip_occurrence(actor: Actor, window: Window, occurrence_start: datetime) -> None:
+    _may_act_on(actor, window)
     with _one_at_a_time(window.pk):
         if not _is_scheduled(window, occurrence_start):
             raise ValidationError({"occurrence": "The schedule has no occurrence at that time."})
@@ -254,6 +278,7 @@ def move_occurrence(
     """Give one occurrence other times; its silence follows (edited, or made anew)."""
     with _one_at_a_time(window.pk):
         window.refresh_from_db()
+        _may_act_on(actor, window)
         if not _is_scheduled(window, occurrence_start):
             raise ValidationError({"occurrence": "The schedule has no occurrence at that time."})
         errors = move_errors(starts_at, ends_at)

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from alertui.maintenance import feeds, views
+from alertui.maintenance import feeds, history, views
 
 urlpatterns = [
     path("", views.window_list, name="maintenance_list"),
     path("new/", views.window_new, name="maintenance_new"),
+    path("history/", history.window_history, name="maintenance_history"),
     path("calendar.ics", feeds.calendar_feed, name="maintenance_calendar"),
     path("calendar/", feeds.calendar_settings, name="maintenance_calendar_settings"),
     path(

@@ -14,11 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alertui.accounts.roles import can_silence, silencer_required
 from alertui.maintenance import services
+from alertui.maintenance.clusters import configured_names
 from alertui.maintenance.forms import WindowForm, initial_from
 from alertui.maintenance.models import Window
 from alertui.maintenance.schedule import Schedule, describe, next_occurrences
 from alertui.maintenance.windows import upcoming
 from alertui.requestinfo import actor_for
+from alertui.scopes.access import refusal_for
 from alertui.silences.forms import in_zone
 from alertui.silences.services import SilenceActionError
 
@@ -48,7 +50,11 @@ def window_detail(request, window_id: int):
         "occurrences": upcoming(window, 10),
         "materializations": window.materializations.order_by("-occurrence_start")[:50],
         "changes": window.changes.select_related("actor")[:50],
-        "can_silence": can_silence(request.user),
+        # Its actions act on its silences: only for whom they are inside their scopes.
+        "can_silence": can_silence(request.user)
+        and not refusal_for(
+            request.user, window.matcher_list, window.clusters or configured_names()
+        ),
         "now": timezone.now(),
     }
     return render(request, "maintenance/detail.html", ctx)

@@ -9,8 +9,12 @@ class NoticesConfig(AppConfig):
 
     def ready(self):
         from alertui.audit.models import AuditEvent
-        from alertui.notices.signals import audit_event_saved
+        from alertui.maintenance.models import WindowChange
+        from alertui.notices.signals import audit_event_saved, window_change_saved
 
         post_save.connect(
             audit_event_saved, sender=AuditEvent, dispatch_uid="notices.audit_event_saved"
+        )
+        post_save.connect(
+            window_change_saved, sender=WindowChange, dispatch_uid="notices.window_change_saved"
         )

@@ -106,7 +106,7 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _when(iso_time: str | None) -> str:
+def slack_time(iso_time: str | None) -> str:
     """UTC in the fallback text; Slack's date token shows it in each reader's own zone."""
     if not iso_time:
         return "?"
@@ -135,7 +135,7 @@ def headline(notice: dict) -> str:
         count = notice["muted_alerts"]
         alerts = "alert" if count == 1 else "alerts"
         return (
-            f":hourglass: {link} by {_who(notice)} ends {_when(notice['ends_at'])} "
+            f":hourglass: {link} by {_who(notice)} ends {slack_time(notice['ends_at'])} "
             f"and still mutes {count} firing {alerts}"
         )
     verb = _VERBS.get(kind, kind)
@@ -159,9 +159,9 @@ def _details(notice: dict) -> str:
         matchers.append(f"and {len(notice['matchers']) - MAX_MATCHERS} more")
     lines = [f"*Matchers:* {', '.join(f'`{m}`' for m in matchers) or '(none)'}"]
     if notice["kind"] == "silence.expired":
-        lines.append(f"*Ended:* {_when(notice['ends_at'])}")
+        lines.append(f"*Ended:* {slack_time(notice['ends_at'])}")
     else:
-        lines.append(f"*Until:* {_when(notice['ends_at'])}")
+        lines.append(f"*Until:* {slack_time(notice['ends_at'])}")
     if notice.get("alertnames"):
         names = ", ".join(escape(clip(n, MAX_MATCHER)) for n in notice["alertnames"])
         lines.append(f"*Muted alerts:* {names}")

@@ -44,13 +44,21 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
-    kind = models.CharField(max_length=32)  # silence.created, ..., silence.reminder
+    kind = models.CharField(max_length=32)  # silence.created, ..., maintenance.paused, ...
     silence_id = models.CharField(max_length=64, blank=True, db_index=True)
     event = models.ForeignKey(
         AuditEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reminder = models.ForeignKey(
         SilenceReminder, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    # A maintenance window's own change (paused, edited, ...): announced like a silence change.
+    window_change = models.ForeignKey(
+        "maintenance.WindowChange",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     # "slack" or "webhook:<index in NOTIFY_WEBHOOK_URLS>": where the URL is looked up.
@@ -77,6 +85,11 @@ class Delivery(models.Model):
                 fields=["reminder", "target"],
                 condition=Q(reminder__isnull=False),
                 name="one_delivery_per_reminder_target",
+            ),
+            models.UniqueConstraint(
+                fields=["window_change", "target"],
+                condition=Q(window_change__isnull=False),
+                name="one_delivery_per_window_change_target",
             ),
         ]
 

@@ -119,11 +119,22 @@ def announce_reminder(reminder: SilenceReminder, notice: dict) -> int:
     return _fan_out(notice, reminder=reminder)
 
 
-def _fan_out(notice: dict, **owner) -> int:
+def announce_window_change(change) -> int:
+    """One pending Delivery per destination for a maintenance window's own change (0 when run
+    again for the same change)."""
+    from alertui.maintenance import notices as window_notices
+
+    if not enabled():
+        return 0
+    notice = window_notices.window_notice(change)
+    return _fan_out(notice, slack=window_notices.slack_payload, window_change=change)
+
+
+def _fan_out(notice: dict, slack=messages.slack_payload, **owner) -> int:
     created_ids = []
     with transaction.atomic():
         for channel, target, destination in destinations():
-            payload = messages.slack_payload(notice) if channel == "slack" else notice
+            payload = slack(notice) if channel == "slack" else notice
             delivery, created = Delivery.objects.get_or_create(
                 target=target,
                 **owner,

@@ -28,3 +28,15 @@ def audit_event_saved(sender, instance, created, raw=False, **kwargs):
                 services.announce(instance)
     except Exception:  # noqa: BLE001
         log.exception("could not record the notices for audit event %s", instance.pk)
+
+
+def window_change_saved(sender, instance, created, raw=False, **kwargs):
+    """A maintenance window's own change: announced the same way, with the same guarantees."""
+    if not created or raw:
+        return
+    try:
+        if services.enabled():
+            with transaction.atomic():
+                services.announce_window_change(instance)
+    except Exception:  # noqa: BLE001
+        log.exception("could not record the notices for window change %s", instance.pk)

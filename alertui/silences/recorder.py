@@ -236,6 +236,22 @@ def refuse(
     fail(intent, error)
 
 
+def refuse_request(
+    actor: Actor,
+    action: str,
+    request: SilenceRequest,
+    error: str,
+    *,
+    silence_id: str = "",
+    before=None,
+    cluster: str,
+) -> None:
+    """A change refused before anything was sent, recorded with what was asked for (the
+    silence policy's refusals: the audit shows what was tried)."""
+    intent = begin(actor, action, request, silence_id=silence_id, before=before, cluster=cluster)
+    fail(intent, error)
+
+
 # -- changes seen in Alertmanager ------------------------------------------------------------
 
 

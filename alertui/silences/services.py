@@ -30,6 +30,8 @@ from alertui.integrations.alertmanager import (
 from alertui.integrations.alertmanager import Silence as AmSilence
 from alertui.locks import LockBusy, change_lock_timeout, serialized
 from alertui.matchers import Matcher
+from alertui.policy.enforce import check_policy
+from alertui.scopes.guard import check as check_scope
 from alertui.silences import recorder
 from alertui.silences.models import Silence
 from alertui.silences.recorder import Actor, mirror, snapshot
@@ -46,7 +48,15 @@ class SilenceActionError(Exception):
 
     `reason` lets the API pick a status code: one of REASONS."""
 
-    REASONS = ("refused", "conflict", "not_found", "unavailable", "unknown_outcome", "busy")
+    REASONS = (
+        "refused",
+        "conflict",
+        "not_found",
+        "unavailable",
+        "unknown_outcome",
+        "busy",
+        "policy",  # refused by the silence policy (alertui.policy)
+    )
 
     def __init__(self, message: str, reason: str = "refused"):
         super().__init__(message)
@@ -95,14 +105,12 @@ def create_silence(
     action = Action.RECREATED if recreated_from else Action.CREATED
     if recreated_from:
         _check_recreated_from(recreated_from)
+    check_policy(actor, action, cluster, values)
     request = SilenceRequest(
-        values.matchers,
-        values.starts_at,
-        values.ends_at,
-        actor.name,
-        values.comment.strip(),
+        *(values.matchers, values.starts_at, values.ends_at, actor.name, values.comment.strip()),
         annotations=values.annotations,
     )
+    check_scope(actor, action, cluster, wanted=request)
     client = alertmanager_client(cluster)
     intent = recorder.begin(
         actor, action, request, silence_id="", before=None, cluster=cluster, action_id=action_id
@@ -156,6 +164,7 @@ def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None, n
         # Not the mirror's values, which lag a change made elsewhere until the next sync.
         values = _keep_current(values, current, given)
         validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
+    check_policy(actor, action, cluster, values, current=current)
     request = SilenceRequest(
         values.matchers,
         _start_to_send(current, values.starts_at),
@@ -166,6 +175,7 @@ def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None, n
         # Not ours to drop: an edit that left them out would erase them on 0.32+.
         annotations=current.annotations,
     )
+    check_scope(actor, action, cluster, silence_id=silence_id, current=current, wanted=request)
     intent = recorder.begin(
         actor, action, request, silence_id=silence_id, before=snapshot(current), cluster=cluster
     )
@@ -215,12 +225,7 @@ def _start_to_send(current: AmSilence, requested: datetime) -> datetime:
 
 
 def extend_silence(
-    actor: Actor,
-    silence_id: str,
-    ends_at: datetime,
-    based_on: datetime | None = None,
-    *,
-    note: str = "",
+    actor: Actor, silence_id: str, ends_at: datetime, based_on=None, *, note: str = ""
 ) -> Silence:
     """Move the silence's end to `ends_at`; `note` goes to its audit row."""
     cluster = cluster_of(silence_id)
@@ -261,6 +266,7 @@ def _one_at_a_time(silence_id: str, cluster: str):
 def _expire(actor: Actor, silence_id: str, cluster: str) -> Silence:
     client = alertmanager_client(cluster)
     current = _current(client, actor, Action.EXPIRED, silence_id, None, cluster)
+    check_scope(actor, Action.EXPIRED, cluster, silence_id=silence_id, current=current)
     if current.state == "expired":
         mirror(current, cluster)
         message = f"This silence had already expired at {current.ends_at:%Y-%m-%d %H:%M:%S} UTC."

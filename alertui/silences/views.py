@@ -16,7 +16,10 @@ from alertui.alerts import local_changes
 from alertui.alerts.models import Alert
 from alertui.durations import DurationError, parse_duration
 from alertui.matchers import matches_all
+from alertui.nav import htmx
+from alertui.policy import web as policy_web
 from alertui.requestinfo import actor_for
+from alertui.scopes.access import may_change_silence, refuse_page_unless_allowed
 from alertui.silences import feedback, multi, services
 from alertui.silences.forms import (
     DURATION_PRESETS,
@@ -68,10 +71,7 @@ def silence_list(request):
         "can_silence": can_silence(request.user),
         "pager_query": urlencode({"q": query, "state": state, "cluster": cluster}),
     }
-    template = "silences/list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#results"
-    return render(request, template, ctx)
+    return htmx.list_page(request, "silences/list.html", ctx)
 
 
 @require_GET
@@ -79,7 +79,8 @@ def silence_detail(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
     ctx = {
         "silence": silence,
-        "can_silence": can_silence(request.user),
+        # Edit, extend, expire, recreate: only on a silence inside the person's scopes.
+        "can_silence": may_change_silence(request.user, silence),
         "next": next_from(request),
         "next_query": _next_query(request),
         "extend_presets": ("1h", "1d"),
@@ -164,7 +165,7 @@ def _form_page(request, form, *, rows, title, action_url, editing=None, notices=
 def silence_new(request):
     if request.method == "POST":
         form = SilenceForm(request.POST, user=request.user)
-        if form.is_valid():
+        if form.is_valid() and policy_web.confirmed(form, request.user, form.chosen_clusters()):
             try:
                 outcomes = multi.create_in_clusters(
                     actor_for(request),
@@ -215,9 +216,11 @@ def silence_edit(request, silence_id):
         messages.error(request, "This silence has expired; recreate it instead.")
         return redirect(f"{reverse('silence_new')}?from={silence.id}")
     action_url = reverse("silence_edit", args=[silence.id])
+    if request.method == "GET":
+        refuse_page_unless_allowed(request.user, silence)  # a POST is refused and audited
     if request.method == "POST":
         form = SilenceForm(request.POST, editing=silence)
-        if form.is_valid():
+        if form.is_valid() and policy_web.confirmed(form, request.user, [silence.cluster], silence):
             based_on = form.cleaned_data.get("based_on")
             try:
                 changed = services.edit_silence(
@@ -308,6 +311,7 @@ def _requested_end(data, silence):
 def silence_expire(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
     if request.method == "GET":
+        refuse_page_unless_allowed(request.user, silence)  # a POST is refused and audited
         alone, shared = local_changes.muted_only_by(silence.id)
         ctx = {
             "silence": silence,

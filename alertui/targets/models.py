@@ -19,6 +19,10 @@ class FailingTarget(models.Model):
     last_scrape = models.DateTimeField(null=True)
     last_scrape_duration = models.FloatField(default=0)
     failing_since = models.DateTimeField()
+    # The row's table cells, rendered by the sync (alertui.targets.rows), and the version of
+    # the template that rendered them.
+    row_html = models.TextField(blank=True, default="")
+    row_template = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["source", "scrape_pool", "scrape_url"]

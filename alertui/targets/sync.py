@@ -16,9 +16,11 @@ from alertui import clusters
 from alertui.clients import prometheus_client
 from alertui.clusters import Cluster
 from alertui.integrations.prometheus import PrometheusError
+from alertui.nav import counts as nav_counts
 from alertui.rules import store as rule_store
 from alertui.sync import health
 from alertui.sync.runs import cluster_sync
+from alertui.targets import rows
 from alertui.targets.models import FailingTarget, RuleFailure, ScrapePool, TargetHistory
 
 
@@ -59,8 +61,8 @@ def _forget_removed_sources(cluster: str, configured: list[str]) -> None:
             gone = model.objects.filter(cluster=cluster).exclude(source__in=configured)
             if model is TargetHistory:
                 gone.filter(up_at=None).update(up_at=now)
-            else:
-                gone.delete()
+            elif gone.delete()[0] and model is FailingTarget:
+                nav_counts.targets_changed()
 
 
 def _sync_source(cluster: str, url: str, result: TargetSyncResult) -> None:
@@ -80,16 +82,19 @@ def _sync_source(cluster: str, url: str, result: TargetSyncResult) -> None:
     up_counts = Counter(t.scrape_pool[:255] for t in targets if t.health == "up")
     pools = [p[:255] for p in pools]
     failing_counts = Counter(pool for pool, _ in failing)
+    template = rows.template_version()
     with transaction.atomic():
         mine = {"cluster": cluster, "source": url}
         known = {(f.scrape_pool, f.scrape_url): f for f in FailingTarget.objects.filter(**mine)}
-        new_rows, changed_rows, history = [], [], []
+        new_rows, changed_rows, rendered_rows, history = [], [], [], []
         for key, target in failing.items():
             fields = _target_fields(key, target)
             row = known.get(key)
             if row is None:
                 # First seen failing now; the history row marks the start of the outage.
-                new_rows.append(FailingTarget(**mine, failing_since=now, **fields))
+                row = FailingTarget(**mine, failing_since=now, **fields)
+                rows.refresh(row, template)
+                new_rows.append(row)
                 history.append(
                     TargetHistory(
                         **mine,
@@ -101,13 +106,23 @@ def _sync_source(cluster: str, url: str, result: TargetSyncResult) -> None:
                         down_at=now,
                     )
                 )
-            elif any(getattr(row, k) != v for k, v in fields.items()):
+            elif any(getattr(row, k) != v for k, v in fields.items()) or not rows.is_current(
+                row, template
+            ):
+                # Rendered again only when what the cells show changed: the last scrape,
+                # which moves at every scrape, is not in them.
+                render = not rows.is_current(row, template) or any(
+                    getattr(row, k) != fields[k] for k in rows.SHOWN if k in fields
+                )
                 for name, value in fields.items():
                     setattr(row, name, value)
-                changed_rows.append(row)
+                if render:
+                    rows.refresh(row, template)
+                (rendered_rows if render else changed_rows).append(row)
         # In bulk: a failing target's last scrape moves at every scrape, so most rows change.
         FailingTarget.objects.bulk_create(new_rows, batch_size=500)
         FailingTarget.objects.bulk_update(changed_rows, list(_TARGET_FIELDS), batch_size=500)
+        FailingTarget.objects.bulk_update(rendered_rows, _STORED_FIELDS, batch_size=500)
         TargetHistory.objects.bulk_create(history, batch_size=500)
         result.went_down += len(new_rows)
         recovered = [row for key, row in known.items() if key not in failing]
@@ -117,6 +132,7 @@ def _sync_source(cluster: str, url: str, result: TargetSyncResult) -> None:
             ).update(up_at=now)
             row.delete()
         result.came_back += len(recovered)
+        nav_counts.targets_changed()  # every run: a count lost or missing is put right
         _replace_pools(
             mine, set(pools) | set(up_counts) | set(failing_counts), up_counts, failing_counts
         )
@@ -151,6 +167,9 @@ _TARGET_FIELDS = (
     "last_scrape",
     "last_scrape_duration",
 )
+
+
+_STORED_FIELDS = [*_TARGET_FIELDS, "row_html", "row_template"]
 
 
 def _target_fields(key, target) -> dict:

@@ -93,6 +93,15 @@ def silence_query(labels: dict) -> str:
 
 
 @register.filter
+def silenceable_by(group, access) -> bool:
+    """May the viewer make the group's silence ("Silence group": its common labels, in each
+    of its clusters)? Always, without scopes."""
+    if access is None or access.unrestricted:
+        return True
+    return all(access.may_silence_labels(group.common_labels, c) for c in group.clusters)
+
+
+@register.filter
 def duration_text(value) -> str:
     return format_duration(value) if value is not None else ""
 
@@ -105,9 +114,13 @@ def render_alert(context, alert) -> str:
     from alertui.alerts.rendering import alert_html
 
     rules = context.get("rules")
+    access = context.get("scope_access")
     html = alert_html(
         alert,
-        can_silence=bool(context.get("can_silence")),
+        # The Silence button pre-fills exactly the alert's labels: offered when that silence
+        # is inside the viewer's scopes (alertui.scopes).
+        can_silence=bool(context.get("can_silence"))
+        and (access is None or access.may_silence_labels(alert.labels, alert.cluster)),
         key_labels=tuple(context.get("key_labels") or ()),
         expressions=rules.expressions(alert.alertname, alert.labels) if rules else (),
         silences=row_context.row_silences(alert, context.get("silence_info") or {}),

@@ -1,4 +1,5 @@
-"""The test run's `flush`: Django's, allowed to empty the audit table.
+"""The test run's `flush`: Django's, allowed to empty the append-only tables (the audit and
+maintenance windows' history).
 
 Django empties the test database with `flush` after every transactional test (pytest-django's
 transactional_db, live_server). The audit's triggers refuse that, as they must refuse it in a
@@ -10,7 +11,7 @@ puts them back before it commits, so the test database ends as migrations left i
 from django.core.management.commands import flush
 from django.db import connections, transaction
 
-from alertui.audit.append_only import TABLE
+from alertui.audit.append_only import TABLES
 
 
 class Command(flush.Command):
@@ -18,13 +19,16 @@ class Command(flush.Command):
         connection = connections[options["database"]]
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER USER")
+                for table in TABLES:
+                    cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
                 super().handle(**options)
-                cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER USER")
+                for table in TABLES:
+                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             else:
                 cursor.execute(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-                    [TABLE],
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                    f"({', '.join(['%s'] * len(TABLES))})",
+                    list(TABLES),
                 )
                 triggers = cursor.fetchall()
                 for name, _ in triggers:

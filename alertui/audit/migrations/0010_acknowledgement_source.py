@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0008_merge_clusters_and_maintenance'),
+        ('audit', '0009_person_trigram_index'),
     ]
 
     operations = [

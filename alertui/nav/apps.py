@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NavConfig(AppConfig):
+    name = "alertui.nav"
+    label = "nav"
