@@ -239,3 +239,21 @@ def test_an_unreachable_alertmanager_extends_and_ends_nothing(am, silencer, tag,
     assert result.extended == [] and result.ended == []
     assert result.failures()[0].startswith("cannot read the alerts: ")
     assert fresh(made).ended_at is None and fresh(made).revision == 0
+
+
+def test_a_policy_maximum_ends_the_extensions_with_one_refusal(am, silencer, tag):
+    from tests.policy_helpers import make_rule
+
+    make_rule("forty-minutes", "max_duration", max_duration="40m")
+    fire(am, tag)
+    made, silence = ack(silencer, tag)
+    t0 = made.created_at
+
+    result = run_at(t0 + 27 * MIN)  # to t0 + 57m: more than the policy allows
+    assert result.extended == [] and "refused by policy: forty-minutes" in result.failures()[0]
+    assert run_at(t0 + 28 * MIN).failures() == []  # not tried again: its maximum now
+    assert fresh(made).max_until < t0 + 31 * MIN
+
+    [refused] = AuditEvent.objects.filter(outcome="failed")
+    assert (refused.action, refused.actor_name) == ("extended", "the acknowledgement of alice")
+    assert same_moment(am_end(am, silence.id), t0 + 30 * MIN)

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 Ending = Acknowledgement.Ending
 # Acknowledgements looked at per run and cluster, oldest first; the next run takes the rest.
 PER_RUN = 500
+# Refusals of an extension that the next run would meet again (silences.services reasons).
+STOPPED_BY = ("policy", "out_of_scope")
 
 
 @dataclass
@@ -130,6 +132,10 @@ def _extend_if_due(ack: Acknowledgement, current, now: datetime, result: Result)
             services.actor_for(ack), ack.silence_id, new_end, current.updated_at, note=note
         )
     except (silence_services.SilenceActionError, ValidationError) as e:
+        if getattr(e, "reason", "") in STOPPED_BY:
+            # The policy (or the person's scope) allows no more: that is its maximum, and its
+            # refusal is recorded once, not at every run.
+            Acknowledgement.objects.filter(pk=ack.pk).update(max_until=current.ends_at)
         result.failed.append(f"{ack}: not extended: {getattr(e, 'message', e)}")
         return
     if changed.id != ack.silence_id:
