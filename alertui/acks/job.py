@@ -9,6 +9,8 @@ For each acknowledgement of the cluster still going:
 - none fires: it ends once they have been resolved for ACK_GRACE (expired, credited to "the
   acknowledgement of <person>"); an alert firing again within the grace keeps it;
 - its silence ended or is gone (expired by someone, or its maximum reached): it is marked ended.
+An extension the silence policy or the person's scope refuses makes the silence's current end
+its maximum: the refusal is recorded once (a failed audit row), not at every run.
 
 Exactly once per cluster whatever runs: the sync lock of the cluster keeps two runs apart, and
 each change is claimed on the acknowledgement's row first (compare-and-swap of its revision),
