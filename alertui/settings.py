@@ -24,6 +24,7 @@ from alertui.env import (
     refuse_credentials,
 )
 from alertui.scopes.config import from_environment as scopes_from_environment
+from alertui.sync.registry import KINDS as SYNC_KINDS
 from alertui.sync.schedule import beat_schedule, sync_time_limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -37,6 +38,11 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# alertui's own apps, each a folder of alertui/.
+_ALERTUI_APPS = (
+    "accounts sync alerts silences audit targets rules api notices maintenance nav policy scopes"
+    " stale_silences silence_templates acks"
+)
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -51,20 +57,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "knox",
-    "alertui.accounts",
-    "alertui.sync",
-    "alertui.alerts",
-    "alertui.silences",
-    "alertui.audit",
-    "alertui.targets",
-    "alertui.rules",
-    "alertui.api",
-    "alertui.notices",
-    "alertui.maintenance",
-    "alertui.nav",
-    "alertui.policy",
-    "alertui.scopes",
-    "alertui.acks",
+    *(f"alertui.{app}" for app in _ALERTUI_APPS.split()),
 ]
 
 MIDDLEWARE = [
@@ -278,6 +271,8 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 SILENCE_MAX_DURATION = env_duration_seconds("SILENCE_MAX_DURATION", "30d")
 SILENCE_DEFAULT_DURATION = env_duration_seconds("SILENCE_DEFAULT_DURATION", "2h")
 POLICY_FILE = env_str("POLICY_FILE")  # silence policy rules, read-only (alertui/policy/config.py)
+SILENCE_STALE_AFTER = env_duration_seconds("SILENCE_STALE_AFTER", "1h")  # "stale" on the list
+SILENCE_STALE_EXPIRE_HOURS = env_int("SILENCE_STALE_EXPIRE_HOURS", 0)  # docs/silences.md; 0: off
 
 # --- The JSON API (/api/v1/) ------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -358,11 +353,9 @@ HISTORY_RETENTION = env_duration_seconds("HISTORY_RETENTION", "90d")
 # Maintenance windows: how far ahead their silences are made, and how often the job looks.
 MAINTENANCE_HORIZON = env_duration_seconds("MAINTENANCE_HORIZON", "24h")
 MAINTENANCE_INTERVAL = env_duration_seconds("MAINTENANCE_INTERVAL", "1m")
-# Acknowledgements: see docs/acknowledgements.md.
 ACK_DURATION = env_duration_seconds("ACK_DURATION", "30m")
 ACK_MAX_DURATION = env_duration_seconds("ACK_MAX_DURATION", "12h")
 ACK_GRACE = env_duration_seconds("ACK_GRACE", "5m")
-ACK_EXTEND_BEFORE = env_duration_seconds("ACK_EXTEND_BEFORE", "5m")
 ACK_INTERVAL = env_duration_seconds("ACK_INTERVAL", "1m")
 
 
@@ -380,12 +373,7 @@ CELERY_BEAT_SCHEDULE = {
             ALERTMANAGER_TIMEOUT,
             PROMETHEUS_TIMEOUT,
         ),
-        {
-            "SYNC_SILENCES_INTERVAL": SYNC_SILENCES_INTERVAL,
-            "SYNC_ALERTS_INTERVAL": SYNC_ALERTS_INTERVAL,
-            "SYNC_TARGETS_INTERVAL": SYNC_TARGETS_INTERVAL,
-            "ACK_INTERVAL": ACK_INTERVAL,
-        },
+        {kind.interval_setting: globals()[kind.interval_setting] for kind in SYNC_KINDS},
         prune=PRUNE_INTERVAL,
     ),
     "materialize-maintenance-windows": _every(

@@ -28,6 +28,8 @@ urlpatterns = [
     path("silences/", silences.silence_list, name="silence_list"),
     path("silences/new/", silences.silence_new, name="silence_new"),
     path("silences/preview/", silences.silence_preview, name="silence_preview"),
+    path("silences/bulk/", include("alertui.silences.bulk.urls")),
+    path("silences/templates/", include("alertui.silence_templates.urls")),
     path("silences/<str:silence_id>/", silences.silence_detail, name="silence_detail"),
     path("silences/<str:silence_id>/edit/", silences.silence_edit, name="silence_edit"),
     path("silences/<str:silence_id>/extend/", silences.silence_extend, name="silence_extend"),

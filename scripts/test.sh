@@ -61,9 +61,14 @@ if [[ $redis_url =~ ^redis://(127\.0\.0\.1|localhost)(:([0-9]+))?(/|$) ]]; then
   fi
 fi
 
-log "pytest $*"
+# Several pytest processes (pytest-xdist), each with its own Alertmanagers, Prometheus servers,
+# test database and Redis key prefix; most tests wait on those servers, so one more process than
+# cores keeps the cores busy. A file's tests stay in one process (they share its fixtures).
+# PYTEST_WORKERS=0 runs everything in this process.
+workers=${PYTEST_WORKERS:-$(($(nproc) + 1 > 4 ? 4 : $(nproc) + 1))}
+log "pytest -n $workers $*"
 rc=0
-pytest "$@" || rc=$?
+pytest -n "$workers" --dist loadfile "$@" || rc=$?
 # Exit code 5 means no tests were collected. There always are tests, so that is a failure
 # (a wrong path or -k), and it stays non-zero.
 ((rc != 5)) || warn "pytest collected no tests"

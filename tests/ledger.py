@@ -12,7 +12,7 @@ The run prints the totals at the end; every count but the first two must be zero
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import pytest
 
@@ -160,6 +160,25 @@ def _audit_problems(secrets: list[str]) -> dict[str, list[str]]:
         ).values_list("pk", flat=True)
         exposed += [f"row {pk} holds a secret" for pk in hit]
     return {"wrong": wrong, "lost": lost, "exposed": exposed}
+
+
+# With pytest-xdist (scripts/test.sh runs the suite in several processes) each worker keeps its
+# own ledger: it sends it back when it ends, and the run adds them up before printing.
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):  # an xdist worker
+        session.config.workeroutput["alertui_ledger"] = asdict(session.config._alertui_ledger)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    found = getattr(node, "workeroutput", {}).get("alertui_ledger")
+    if not found:
+        return
+    ledger: Ledger = node.config._alertui_ledger
+    for name, value in found.items():
+        setattr(ledger, name, getattr(ledger, name) + value)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -76,7 +76,7 @@ def test_it_extends_the_acknowledgement_while_its_alert_fires(am, silencer, tag)
     made, silence = ack(silencer, tag, minutes=30)
     t0 = made.created_at
 
-    # Not yet within ACK_EXTEND_BEFORE (5m) of its end: left alone.
+    # Not yet within 5 minutes of its end: left alone.
     assert run_at(t0 + 20 * MIN).extended == []
     result = run_at(t0 + 27 * MIN)
 

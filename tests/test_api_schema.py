@@ -72,6 +72,7 @@ OPERATIONS = [
     ("POST", "/api/v1/silences/"),
     ("GET", "/api/v1/silences/{silence_id}/"),
     ("PATCH", "/api/v1/silences/{silence_id}/"),
+    ("POST", "/api/v1/silences/bulk/"),
     ("POST", "/api/v1/silences/{silence_id}/extend/"),
     ("POST", "/api/v1/silences/{silence_id}/expire/"),
     ("GET", "/api/v1/silences/{silence_id}/history/"),

@@ -3,7 +3,7 @@ beat task and `manage.py sync --kind acknowledgements` call tend_acknowledgement
 
 For each acknowledgement of the cluster still going:
 - one of the alerts its silence matches still fires in that cluster (Alertmanager still holds
-  it, silenced or not): when the silence ends within ACK_EXTEND_BEFORE (or half its step), its
+  it, silenced or not): when the silence ends within 5 minutes (or half its step), its
   end moves to now + the step chosen, never past its maximum (ACK_MAX_DURATION after it was
   made); the last such extension carries a note, which the notices announce;
 - none fires: it ends once they have been resolved for ACK_GRACE (expired, credited to "the
@@ -24,7 +24,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
@@ -43,6 +42,8 @@ log = logging.getLogger(__name__)
 Ending = Acknowledgement.Ending
 # Acknowledgements looked at per run and cluster, oldest first; the next run takes the rest.
 PER_RUN = 500
+# How close to its end a firing acknowledgement is extended (or half its step, if shorter).
+EXTEND_BEFORE = timedelta(minutes=5)
 # Refusals of an extension that the next run would meet again (silences.services reasons).
 STOPPED_BY = ("policy", "out_of_scope")
 
@@ -110,7 +111,7 @@ def tend_one(client, ack: Acknowledgement, firing: list[dict], result: Result) -
 
 
 def _extend_if_due(ack: Acknowledgement, current, now: datetime, result: Result) -> None:
-    before = min(timedelta(seconds=settings.ACK_EXTEND_BEFORE), ack.step / 2)
+    before = min(EXTEND_BEFORE, ack.step / 2)
     if current.ends_at - now > before:
         return
     new_end = min(now + ack.step, ack.max_until)

@@ -21,6 +21,7 @@ from alertui.clusters import Cluster
 from alertui.integrations.alertmanager import Alert as AmAlert
 from alertui.integrations.alertmanager import AlertmanagerError
 from alertui.nav import counts as nav_counts
+from alertui.stale_silences.matches import record_matches
 from alertui.sync import health
 from alertui.sync.runs import cluster_sync
 
@@ -157,6 +158,8 @@ def sync_alerts(cluster: Cluster) -> AlertSyncResult:
         if new or changed or gone:
             health.publish(snapshot)
             nav_counts.alerts_changed(snapshot.version)
+    muting = {silence_id for am in fetched.values() for silence_id in am.silenced_by}
+    record_matches(cluster.name, muting, now, changed=bool(new or changed or gone))
     result.added, result.changed, result.removed = len(new), len(changed), len(gone)
     result.note = note(unreadable, fetched)
     if result.note and result.note != health.note(health.ALERTMANAGER_ALERTS, cluster.name):

@@ -137,8 +137,10 @@ def materialize_occurrence(
             _save(row, error=e.message)
         elif e.reason == "policy":
             # Refused by the silence policy (and audited): each retry would be refused and
-            # audited again, so the occurrence is missed, saying why.
+            # audited again, so the occurrence is missed, saying why, and the team is told.
+            # A new version of the window (fixed, or edited after the rule was) tries again.
             _save(row, state=State.MISSED, error=e.message)
+            _record_refused(window, row, e.message)
         else:
             _save(row, state=State.RETRY, attempts=row.attempts + 1, error=e.message)
         report.failed.append(f"{window.name} {occurrence.key:%Y-%m-%d %H:%M}Z {cluster}")
@@ -182,6 +184,9 @@ def _claim(window, occurrence, cluster, now) -> Materialization | None:
         return None
     if row.state == State.RETRY:
         return _take(row, window, now, state=State.RETRY)
+    if row.state == State.MISSED and row.window_version < window.version:
+        if occurrence.ends_at > now:  # refused by the policy; the window changed since
+            return _take(row, window, now, state=State.MISSED, window_version=row.window_version)
     if row.state == State.ENDED and row.error == LEFT_SCHEDULE:
         return _take(row, window, now, state=State.ENDED, error=LEFT_SCHEDULE)
     if row.state == State.CLAIMED and row.claimed_at < now - stale_after():
@@ -250,6 +255,10 @@ def _update_outdated(window: Window, current: dict, now: datetime) -> None:
         except SilenceActionError as e:
             if e.reason in ("not_found", "conflict"):
                 _save(row, state=State.ENDED, error=e.message)
+            elif e.reason == "policy":
+                # Refused (and audited) once: the earlier silence stays, saying why; only the
+                # window's next version tries again, not every run (each would be audited).
+                _save(row, window_version=window.version, error=e.message)
             else:
                 _save(row, error=e.message)
             continue
@@ -272,6 +281,18 @@ def end_materialization(actor, row: Materialization, why: str) -> None:
                 _save(row, error=e.message)
                 raise
     _save(row, state=State.ENDED, error=why)
+
+
+def _record_refused(window: Window, row: Materialization, why: str) -> None:
+    WindowChange.objects.create(
+        window=window,
+        action=WindowChange.Action.MISSED,
+        source="job",
+        note=(
+            f"Occurrence {row.occurrence_start:%Y-%m-%d %H:%M} UTC in {row.cluster} will not be "
+            f"silenced: {why} Edit the window to try again."
+        ),
+    )
 
 
 def _record_missed(window: Window, now: datetime, report: Report) -> None:

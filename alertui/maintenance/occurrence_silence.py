@@ -29,11 +29,19 @@ def marker(window: Window, occurrence_key: datetime) -> str:
     return f"[alertui maintenance window {window.uid}, occurrence {key}]"
 
 
+# What comment_for puts between the window's comment and the lines alertui adds.
+NAME_LINE = "\n\nMaintenance window \u201c"
+
+
 def comment_for(window: Window, occurrence_key: datetime) -> str:
     return (
-        f"{window.comment.strip()}\n\nMaintenance window \u201c{window.name}\u201d\n"
-        f"{marker(window, occurrence_key)}"
+        f"{window.comment.strip()}{NAME_LINE}{window.name}\u201d\n{marker(window, occurrence_key)}"
     )
+
+
+def written_comment(comment: str) -> str:
+    """The window's own comment, without the lines comment_for adds after it."""
+    return comment.rpartition(NAME_LINE)[0] if NAME_LINE in comment else comment
 
 
 def values_for(window: Window, occurrence: Occurrence, now: datetime) -> SilenceValues:

@@ -290,13 +290,16 @@ def move_occurrence(
             defaults={"kind": "move", "starts_at": starts_at, "ends_at": ends_at},
         )
         window.version += 1
-        window.save(update_fields=["version"])
+        # Who moves an occurrence decides what the window silences: it is theirs now, so its
+        # silences are edited (and judged by the policy) in their name, as after an edit.
+        owner = _take_over(actor, window)
+        window.save(update_fields=["version", "owner"])
         _record(
             actor,
             window,
             WindowChange.Action.MOVED,
             note=f"Occurrence {occurrence_start:%Y-%m-%d %H:%M} UTC moved to "
-            f"{starts_at:%Y-%m-%d %H:%M}-{ends_at:%Y-%m-%d %H:%M} UTC.",
+            f"{starts_at:%Y-%m-%d %H:%M}-{ends_at:%Y-%m-%d %H:%M} UTC. {owner}".strip(),
         )
         if window.active:
             sync_window(window, timezone.now())

@@ -19,6 +19,8 @@ from alertui.matchers import Matcher
 Action = AuditEvent.Action
 Source = AuditEvent.Source
 
+# The source of changes made by an alertui policy (alertui.stale_silences.policy.SOURCE).
+POLICY = "policy"
 MAX_COMMENT = 500
 MAX_MATCHER = 200
 MAX_MATCHERS = 20
@@ -145,6 +147,9 @@ def headline(notice: dict) -> str:
             f"A {link} was {verb} outside alertui (seen in Alertmanager; createdBy "
             f"{_who(notice, 'created_by')})"
         )
+    if notice["source"] == POLICY:
+        # Nobody clicked anything: say whose silence the policy ended, so its owner sees it.
+        return f"The {_who(notice)} {verb} {link}, made by {_who(notice, 'created_by')}"
     via = " through the API" if notice["source"] == Source.API else ""
     text = f"{_who(notice)} {verb} {link}{via}"
     if kind == Action.REPLACED and notice["previous_silence_id"]:
@@ -184,6 +189,9 @@ def _fallback(notice: dict) -> str:
         text = f"Silence {matchers} by {actor} ends {end} and still mutes firing alerts"
     elif notice["source"] == Source.SYNC:
         text = f"Silence {matchers} was {_VERBS.get(kind, kind)} outside alertui, {when}"
+    elif notice["source"] == POLICY:
+        owner = clip(notice["created_by"] or "someone", 100)
+        text = f"The {actor} {_VERBS.get(kind, kind)} silence {matchers} of {owner} {when}"
     else:
         text = f"{actor} {_VERBS.get(kind, kind)} silence {matchers} {when}"
     return escape(f"{text}: {clip(notice['comment'], 150)}")

@@ -24,7 +24,7 @@ def check_policy(
 
     starts_at = own_start(values.starts_at, current)
     verdict = evaluate(
-        actor.user, cluster, values.matchers, starts_at, values.ends_at, values.comment
+        actor.user, cluster, values.matchers, starts_at, values.ends_at, _written(actor, values)
     )
     if verdict.refusals:
         message = verdict.refusal_text()
@@ -46,6 +46,18 @@ def check_policy(
         )
         raise SilenceActionError(message[:1000], "policy")
     return verdict
+
+
+def _written(actor: recorder.Actor, values) -> str:
+    """The comment a person wrote: a maintenance window's silence is judged on the window's
+    comment, not on the window's name and marker lines alertui appends to it (a rule anchored
+    with ^...$ could otherwise never be met by a window)."""
+    from alertui.audit.models import AuditEvent
+    from alertui.maintenance.occurrence_silence import written_comment
+
+    if actor.source == AuditEvent.Source.MAINTENANCE:
+        return written_comment(values.comment)
+    return values.comment
 
 
 def own_start(requested, current=None):

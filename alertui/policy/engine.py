@@ -187,12 +187,14 @@ def _too_broad(rule: Rule, silence: _Silence) -> list[str]:
     if not matchers:
         return []
     found = []
-    if rule.min_matchers and len(matchers) < rule.min_matchers:
+    distinct = len(set(matchers))  # the same matcher twice narrows nothing
+    if rule.min_matchers and distinct < rule.min_matchers:
+        found.append(f"Give at least {rule.min_matchers} matchers (this silence has {distinct}).")
+    if rule.only_regex and not any(m.op == "=" and m.value for m in matchers):
+        # A `!=` or `name=""` is no exact matcher: `job=~".+", x!="nothing"` mutes everything.
         found.append(
-            f"Give at least {rule.min_matchers} matchers (this silence has {len(matchers)})."
+            'Every matcher is a regular expression or a negation: add an exact one (name="value").'
         )
-    if rule.only_regex and all(m.is_regex for m in matchers):
-        found.append('Every matcher is a regular expression: add an exact one (name="value").')
     if rule.max_alerts is None and rule.max_percent is None and not rule.whole_cluster:
         return found
     hit, total = silence.counts()

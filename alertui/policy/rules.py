@@ -127,6 +127,15 @@ def _count(value, field: str, low: int, high: int | None = None) -> int | None:
     return value
 
 
+def _flag(value, field: str) -> bool:
+    # Not bool(): a quoted "false" in the file is text, and any text is true.
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise RuleError(field, "Give true or false (without quotes).")
+    return value
+
+
 def _names(value, field: str) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
@@ -158,7 +167,7 @@ def build(name, kind, mode="refuse", **fields) -> Rule:
         "scope": scope,
         "clusters": _names(fields.get("clusters"), "clusters"),
         "groups": _names(fields.get("groups"), "groups"),
-        "admins_exempt": bool(fields.get("admins_exempt")),
+        "admins_exempt": _flag(fields.get("admins_exempt"), "admins_exempt"),
         "source": fields.get("source", "admin"),
     }
     if kind == "comment":
@@ -186,8 +195,8 @@ def _too_broad(fields) -> dict:
     found = {
         "max_alerts": _count(fields.get("max_alerts"), "max_alerts", 0),
         "max_percent": _count(fields.get("max_percent"), "max_percent", 1, 100),
-        "whole_cluster": bool(fields.get("whole_cluster")),
-        "only_regex": bool(fields.get("only_regex")),
+        "whole_cluster": _flag(fields.get("whole_cluster"), "whole_cluster"),
+        "only_regex": _flag(fields.get("only_regex"), "only_regex"),
         "min_matchers": _count(fields.get("min_matchers"), "min_matchers", 1, 50),
     }
     if not any(v not in (None, False) for v in found.values()):

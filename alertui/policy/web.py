@@ -57,12 +57,14 @@ def _as_current(editing):
 
 def confirmed(form, user, clusters, editing=None) -> bool:
     """True when the form may be sent: no warnings, warnings the person confirmed, or a
-    refusal (services refuse and record it). Otherwise the form is given the verdict and an
-    error asking to confirm."""
+    refusal in the one cluster (services refuse and record it). Otherwise the form is given
+    the verdict and an error asking to confirm."""
     if form.data.get(CONFIRM_FIELD):
         return True
     verdict = verdict_for(user, clusters, form.cleaned_data, editing)
-    if not verdict.warnings or verdict.refusals:
+    if not verdict.warnings or (verdict.refusals and len(clusters) == 1):
+        # A refusal in one of several clusters leaves the others' silences to be made: their
+        # warnings are confirmed first, like any other.
         return True
     form.policy_verdict = verdict
     form.add_error(

@@ -164,10 +164,13 @@ def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None, n
         # Not the mirror's values, which lag a change made elsewhere until the next sync.
         values = _keep_current(values, current, given)
         validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
-    check_policy(actor, action, cluster, values, current=current)
+    # Judged by the start it sends: reading the clock twice could judge a future start and
+    # then send the old one, stretching an active silence past a maximum duration.
+    start = _start_to_send(current, values.starts_at)
+    check_policy(actor, action, cluster, replace(values, starts_at=start), current=current)
     request = SilenceRequest(
         values.matchers,
-        _start_to_send(current, values.starts_at),
+        start,
         values.ends_at,
         current.created_by or actor.name,
         values.comment.strip(),

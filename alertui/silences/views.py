@@ -13,14 +13,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alertui.accounts.roles import can_silence, silencer_required
 from alertui.alerts import local_changes
-from alertui.alerts.models import Alert
+from alertui.alerts import queries as alert_queries
 from alertui.durations import DurationError, parse_duration
-from alertui.matchers import matches_all
 from alertui.nav import htmx
 from alertui.policy import web as policy_web
 from alertui.requestinfo import actor_for
-from alertui.scopes.access import may_change_silence, refuse_page_unless_allowed
+from alertui.scopes.access import access_for, may_change_silence, refuse_page_unless_allowed
+from alertui.silence_templates.use import fill_from_template
 from alertui.silences import feedback, multi, services
+from alertui.silences.bulk.actions import BULK_PRESETS
 from alertui.silences.forms import (
     DURATION_PRESETS,
     ExtendForm,
@@ -29,6 +30,7 @@ from alertui.silences.forms import (
     matcher_rows,
     recreate_token,
 )
+from alertui.silences.list_filters import ACTIVE_ONLY, SHOWS, apply_show, clean_show
 from alertui.silences.models import Silence
 from alertui.silences.navigation import next_from
 from alertui.silences.queries import STATES, filter_silences
@@ -39,12 +41,9 @@ PREVIEW_LIMIT = 50
 
 
 def _silenced_counts(silence_ids) -> Counter:
-    """How many current alerts each of these silences mutes (from the alert snapshot)."""
-    wanted = set(silence_ids)
-    counts = Counter()
-    for silenced_by in Alert.objects.exclude(silenced_by=[]).values_list("silenced_by", flat=True):
-        counts.update(wanted.intersection(silenced_by))
-    return counts
+    """How many current alerts each of these silences mutes (counted once per snapshot)."""
+    muted = alert_queries.muted_counts()
+    return Counter({sid: muted[sid] for sid in silence_ids if sid in muted})
 
 
 @require_GET
@@ -52,24 +51,36 @@ def silence_list(request):
     state = request.GET.get("state", "active")
     if state not in STATES + ("all",):
         state = "active"
+    show = clean_show(request.GET.get("show", ""))
+    if show in ACTIVE_ONLY:
+        state = "active"
     query = request.GET.get("q", "")[:200]
     cluster = request.GET.get("cluster", "")[:63]
     found = filter_silences(state, query)
     if cluster:
         found = found.filter(cluster=cluster)
+    found = apply_show(found.select_related("match"), show, request.user, timezone.now())
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = _silenced_counts(s.id for s in page)
+    access = access_for(request.user)
     for silence in page:
         silence.alert_count = counts.get(silence.id, 0)
+        # A box for bulk actions only on what the person may change (scopes).
+        silence.selectable = silence.current_state != "expired" and access.may_change(
+            silence.matcher_list, silence.cluster
+        )
     ctx = {
         "note": health.note(health.ALERTMANAGER_SILENCES),
         "page": page,
         "state": state,
         "states": STATES + ("all",),
+        "show": show,
+        "shows": SHOWS,
+        "bulk_presets": BULK_PRESETS,
         "query": query,
         "cluster": cluster,
         "can_silence": can_silence(request.user),
-        "pager_query": urlencode({"q": query, "state": state, "cluster": cluster}),
+        "pager_query": urlencode({"q": query, "state": state, "cluster": cluster, "show": show}),
     }
     return htmx.list_page(request, "silences/list.html", ctx)
 
@@ -105,16 +116,9 @@ def _back(request, silence_id: str):
     return redirect(next_from(request) or reverse("silence_detail", args=[silence_id]))
 
 
-def _matching_alerts(matchers, cluster: str | None = None) -> tuple[list[Alert], Counter]:
+def _matching_alerts(matchers, cluster: str | None = None) -> tuple[list, Counter]:
     """The first matching alerts (of one cluster, when named), and how many match in each."""
-    alerts, per_cluster = [], Counter()
-    found = Alert.objects.all() if cluster is None else Alert.objects.filter(cluster=cluster)
-    for alert in found.iterator(chunk_size=2000):
-        if matches_all(matchers, alert.labels):
-            per_cluster[alert.cluster] += 1
-            if len(alerts) < PREVIEW_LIMIT:
-                alerts.append(alert)
-    return alerts, per_cluster
+    return alert_queries.matching(matchers, cluster, PREVIEW_LIMIT)
 
 
 def _preview_context(rows) -> dict:
@@ -189,6 +193,7 @@ def silence_new(request):
             action_url=reverse("silence_new"),
         )
     initial, rows, notices = initial_for_new(request.GET)
+    rows, template_name = fill_from_template(request.GET, initial, rows, notices)
     source_id = request.GET.get("from")
     if source_id:
         source = Silence.objects.filter(pk=source_id[:64]).first()
@@ -203,6 +208,8 @@ def silence_new(request):
         initial["recreated_from"] = recreate_token(source.id, request.user)
     form = SilenceForm(initial=initial)
     title = "Recreate silence" if source_id else "New silence"
+    if template_name and not source_id:
+        title = f"New silence from “{template_name}”"
     return _form_page(
         request, form, rows=rows, title=title, action_url=reverse("silence_new"), notices=notices
     )
@@ -270,6 +277,10 @@ def silence_extend(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
     try:
         new_end, label = _requested_end(request.POST, silence)
+        asked = services.SilenceValues(
+            tuple(silence.matcher_list), silence.starts_at, new_end, silence.comment
+        )
+        warnings = policy_web.policy_warnings(request.user, silence.cluster, asked, silence)
         changed = services.extend_silence(actor_for(request), silence.id, new_end)
     except services.SilenceActionError as e:
         messages.error(request, f"Not extended: {e.message}")
@@ -281,8 +292,15 @@ def silence_extend(request, silence_id):
         messages.success(
             request, " ".join(filter(None, ["Silence extended", label, "until"])) + f" {until}."
         )
+        _warn(request, warnings)
         return _back(request, changed.id)
     return _back(request, silence.id)
+
+
+def _warn(request, warnings) -> None:
+    """The silence policy's warnings about a change made without the form (it went ahead)."""
+    for warning in warnings:
+        messages.warning(request, f"The silence policy warns: {warning}")
 
 
 def _requested_end(data, silence):
@@ -338,6 +356,7 @@ def silence_restore(request, silence_id):
     silence = get_object_or_404(Silence, pk=silence_id)
     try:
         values = feedback.restore_values(silence.id)
+        warnings = policy_web.policy_warnings(request.user, silence.cluster, values)
         restored = services.create_silence(
             actor_for(request), values, recreated_from=silence.id, cluster=silence.cluster
         )
@@ -349,6 +368,7 @@ def silence_restore(request, silence_id):
         effect = local_changes.silence_created(restored)
         text = feedback.created_text(restored, effect, request.POST.get("tz", "")[:64])
         feedback.offer_undo(request, text, "expire", restored.id)
+        _warn(request, warnings)
         if next_from(request) == reverse("silence_detail", args=[silence.id]):
             # Undone on the expired silence's own page: show the silence that replaces it.
             return redirect("silence_detail", restored.id)

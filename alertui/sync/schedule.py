@@ -3,6 +3,8 @@ kind and cluster. Read by settings (so it imports no app code)."""
 
 from alertui.sync.registry import KINDS
 
+STALE_POLICY_EVERY = 300  # seconds
+
 
 def sync_time_limits(clusters, am_timeout: int, prom_timeout: int) -> dict[str, int]:
     """Each cluster's (name, peers, Prometheus servers): the seconds its sync task may run,
@@ -36,5 +38,12 @@ def beat_schedule(time_limits: dict[str, int], intervals: dict[str, int], prune:
         "task": "alertui.sync.tasks.prune_history",
         "schedule": prune,
         "options": {"expires": max(1, prune - 1)},
+    }
+    # The stale-silence policy (alertui.stale_silences): a run does nothing while
+    # SILENCE_STALE_EXPIRE_HOURS is 0, its default.
+    schedule["expire-stale-silences"] = {
+        "task": "alertui.stale_silences.tasks.expire_stale_silences",
+        "schedule": STALE_POLICY_EVERY,
+        "options": {"expires": STALE_POLICY_EVERY - 1},
     }
     return schedule
