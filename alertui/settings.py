@@ -24,6 +24,7 @@ from alertui.env import (
     refuse_credentials,
 )
 from alertui.scopes.config import from_environment as scopes_from_environment
+from alertui.sync.registry import KINDS as SYNC_KINDS
 from alertui.sync.schedule import beat_schedule, sync_time_limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,7 +41,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # alertui's own apps, each a folder of alertui/.
 _ALERTUI_APPS = (
     "accounts sync alerts silences audit targets rules api notices maintenance nav policy scopes"
-    " stale_silences silence_templates"
+    " stale_silences silence_templates acks"
 )
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -352,6 +353,10 @@ HISTORY_RETENTION = env_duration_seconds("HISTORY_RETENTION", "90d")
 # Maintenance windows: how far ahead their silences are made, and how often the job looks.
 MAINTENANCE_HORIZON = env_duration_seconds("MAINTENANCE_HORIZON", "24h")
 MAINTENANCE_INTERVAL = env_duration_seconds("MAINTENANCE_INTERVAL", "1m")
+ACK_DURATION = env_duration_seconds("ACK_DURATION", "30m")
+ACK_MAX_DURATION = env_duration_seconds("ACK_MAX_DURATION", "12h")
+ACK_GRACE = env_duration_seconds("ACK_GRACE", "5m")
+ACK_INTERVAL = env_duration_seconds("ACK_INTERVAL", "1m")
 
 
 def _every(task: str, seconds: int) -> dict:
@@ -368,11 +373,7 @@ CELERY_BEAT_SCHEDULE = {
             ALERTMANAGER_TIMEOUT,
             PROMETHEUS_TIMEOUT,
         ),
-        {
-            "SYNC_SILENCES_INTERVAL": SYNC_SILENCES_INTERVAL,
-            "SYNC_ALERTS_INTERVAL": SYNC_ALERTS_INTERVAL,
-            "SYNC_TARGETS_INTERVAL": SYNC_TARGETS_INTERVAL,
-        },
+        {kind.interval_setting: globals()[kind.interval_setting] for kind in SYNC_KINDS},
         prune=PRUNE_INTERVAL,
     ),
     "materialize-maintenance-windows": _every(

@@ -37,6 +37,7 @@ urlpatterns = [
     path("silences/<str:silence_id>/restore/", silences.silence_restore, name="silence_restore"),
     path("maintenance/", include("alertui.maintenance.urls")),
     path("policy/", include("alertui.policy.urls")),
+    path("acks/", include("alertui.acks.urls")),
     path("audit/", audit.audit_list, name="audit_list"),
     path("audit/export.csv", audit.audit_csv, name="audit_csv"),
     path("audit/silence/<str:silence_id>/", audit.audit_silence, name="audit_silence"),

@@ -201,5 +201,5 @@ def test_beat_queues_one_sync_per_kind_and_cluster_of_the_file(tmp_path):
     assert json.loads(result.stdout) == {
         f"sync-{kind}-{cluster}": [kind, cluster]
         for cluster in ("prod", "staging")
-        for kind in ("silences", "alerts", "targets")
+        for kind in ("silences", "alerts", "targets", "acknowledgements")
     }

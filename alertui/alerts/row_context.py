@@ -32,6 +32,10 @@ class SilenceInfo:
     # May the viewer extend and expire it (roles and alertui.scopes)? Part of the cache keys,
     # so rows are shared by everyone with the same rights over these silences, never wider.
     may_change: bool = False
+    # An acknowledgement (alertui.acks) still going: who acknowledged, and when (absolute: the
+    # page shows "how long ago" in the browser, so the cached row stays right).
+    ack_by: str = ""
+    acked_at: datetime | None = None
 
     @property
     def linkable(self) -> bool:
@@ -67,6 +71,7 @@ def silences_for(alerts, access=None) -> dict[str, SilenceInfo]:
         "id", "created_by", "comment", "ends_at", "matchers", "cluster"
     )
     windows = _made_by_windows(wanted)
+    acks = _acknowledgements(wanted)
     return {
         sid: SilenceInfo(
             sid,
@@ -77,6 +82,8 @@ def silences_for(alerts, access=None) -> dict[str, SilenceInfo]:
             *windows.get(sid, (None, "")),
             may_change=access is not None
             and access.may_change([Matcher(*m) for m in matchers], cluster),
+            ack_by=acks.get(sid, ("", None))[0],
+            acked_at=acks.get(sid, ("", None))[1],
         )
         for sid, who, why, end, matchers, cluster in rows
     }
@@ -90,6 +97,17 @@ def _made_by_windows(silence_ids) -> dict[str, tuple[int, str]]:
         "silence_id", "window_id", "window__name"
     )
     return {sid: (window_id, name) for sid, window_id, name in rows}
+
+
+def _acknowledgements(silence_ids: set[str]) -> dict[str, tuple[str, datetime]]:
+    """Of these silences, those that are acknowledgements still going: (person, when)."""
+    from alertui.acks.models import Acknowledgement
+
+    going = Acknowledgement.objects.filter(silence_id__in=silence_ids, ended_at=None)
+    return {
+        sid: (person, at)
+        for sid, person, at in going.values_list("silence_id", "person_name", "created_at")
+    }
 
 
 def row_silences(alert, known: dict[str, SilenceInfo]) -> tuple[SilenceInfo, ...]:

@@ -48,6 +48,8 @@ class AuditEvent(models.Model):
         SYNC = "sync"  # observed in Alertmanager: made by amtool, another UI, or time
         API = "api"
         MAINTENANCE = "maintenance"  # made by a maintenance window's job for its owner
+        # Extended or ended by the acknowledgements job, for the person who acknowledged
+        ACKNOWLEDGEMENT = "acknowledgement"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     # The Alertmanager cluster (alertui.clusters) this row is of.

@@ -26,6 +26,9 @@ class Silence:
     comment: str
     updated_at: datetime | None
     state: str  # active | pending | expired, as Alertmanager computed it when asked
+    # Alertmanager 0.32+ keeps a silence's annotations (earlier versions drop them): sorted
+    # (name, value) pairs, so the silence stays hashable.
+    annotations: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_api(cls, data: Any) -> Silence:
@@ -58,9 +61,24 @@ class Silence:
                 comment=text(data.get("comment") or ""),
                 updated_at=parse_time(data.get("updatedAt")),
                 state=str(status.get("state") or "") if isinstance(status, dict) else "",
+                annotations=_annotations(data.get("annotations")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise Unreadable(f"silence {silence_id} ({type(e).__name__}: {e})"[:300]) from None
+
+
+MAX_ANNOTATIONS = 50
+
+
+def _annotations(data: Any) -> tuple[tuple[str, str], ...]:
+    """A silence's annotations as sorted pairs; anything that is not a string map is none (they
+    only describe the silence: a bad one must not cost the silence itself)."""
+    if not isinstance(data, dict):
+        return ()
+    pairs = [
+        (text(k), text(v)) for k, v in data.items() if isinstance(k, str) and isinstance(v, str)
+    ]
+    return tuple(sorted(pairs)[:MAX_ANNOTATIONS])
 
 
 class SilenceList(list):
@@ -83,6 +101,8 @@ class SilenceRequest:
     created_by: str
     comment: str
     id: str | None = None
+    # Sent when given: Alertmanager 0.32+ keeps them, 0.25-0.31 accept and drop them.
+    annotations: tuple[tuple[str, str], ...] = ()
 
     def to_api(self) -> dict[str, Any]:
         body = {
@@ -94,6 +114,8 @@ class SilenceRequest:
         }
         if self.id:
             body["id"] = self.id
+        if self.annotations:
+            body["annotations"] = dict(self.annotations)
         return body
 
 

@@ -69,6 +69,7 @@ def event_notice(event: AuditEvent) -> dict:
         "url": silence_url(event.silence_id),
         "audit_url": audit_url(event.silence_id),
         "at": iso(event.at),
+        "note": event.note,
     }
 
 
@@ -171,6 +172,8 @@ def _details(notice: dict) -> str:
         lines.append(f"*Muted alerts:* {names}")
     comment = escape(clip(notice["comment"], MAX_COMMENT)) or "(none)"
     lines.append(f"*Why:* {comment}")
+    if notice.get("note"):
+        lines.append(f"*Note:* {escape(clip(notice['note'], MAX_COMMENT))}")
     return "\n".join(lines)
 
 

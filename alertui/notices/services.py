@@ -59,6 +59,14 @@ def is_announced(event: AuditEvent, now: datetime | None = None) -> bool:
         return False
     if event.source == AuditEvent.Source.SYNC and event.at < now - SYNC_NEWS_WINDOW:
         return False
+    if (
+        event.source == AuditEvent.Source.ACKNOWLEDGEMENT
+        and event.action == Action.EXTENDED
+        and not event.note
+    ):
+        # An acknowledgement is extended every few minutes while its alerts fire: only the
+        # last extension (its note says it reached its maximum) is news.
+        return False
     return True
 
 

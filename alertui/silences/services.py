@@ -70,6 +70,8 @@ class SilenceValues:
     starts_at: datetime
     ends_at: datetime
     comment: str
+    # Sent with a new silence (kept by Alertmanager 0.32+); an edit keeps the silence's own.
+    annotations: tuple[tuple[str, str], ...] = ()
 
 
 def alertmanager_client(cluster: str) -> AlertmanagerClient:
@@ -105,7 +107,8 @@ def create_silence(
         _check_recreated_from(recreated_from)
     check_policy(actor, action, cluster, values)
     request = SilenceRequest(
-        values.matchers, values.starts_at, values.ends_at, actor.name, values.comment.strip()
+        *(values.matchers, values.starts_at, values.ends_at, actor.name, values.comment.strip()),
+        annotations=values.annotations,
     )
     check_scope(actor, action, cluster, wanted=request)
     client = alertmanager_client(cluster)
@@ -153,7 +156,7 @@ def edit_silence(
         )
 
 
-def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None) -> Silence:
+def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None, note="") -> Silence:
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     client = alertmanager_client(cluster)
     current = _current(client, actor, action, silence_id, based_on, cluster)
@@ -172,6 +175,8 @@ def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None) -
         current.created_by or actor.name,
         values.comment.strip(),
         id=silence_id,
+        # Not ours to drop: an edit that left them out would erase them on 0.32+.
+        annotations=current.annotations,
     )
     check_scope(actor, action, cluster, silence_id=silence_id, current=current, wanted=request)
     intent = recorder.begin(
@@ -197,6 +202,7 @@ def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None) -
         changed,
         previous_id=silence_id if replaced else "",
         action=Action.REPLACED if replaced else action,
+        note=note,
     )
 
 
@@ -222,8 +228,9 @@ def _start_to_send(current: AmSilence, requested: datetime) -> datetime:
 
 
 def extend_silence(
-    actor: Actor, silence_id: str, ends_at: datetime, based_on: datetime | None = None
+    actor: Actor, silence_id: str, ends_at: datetime, based_on=None, *, note: str = ""
 ) -> Silence:
+    """Move the silence's end to `ends_at`; `note` goes to its audit row."""
     cluster = cluster_of(silence_id)
     with _one_at_a_time(silence_id, cluster):
         client = alertmanager_client(cluster)
@@ -238,6 +245,7 @@ def extend_silence(
             based_on=based_on,
             action=Action.EXTENDED,
             cluster=cluster,
+            note=note,
         )
 
 
@@ -384,4 +392,5 @@ def _read_back(client, silence_id: str, request: SilenceRequest | None) -> AmSil
             comment=request.comment,
             updated_at=None,
             state="",
+            annotations=request.annotations,
         )

@@ -20,6 +20,9 @@ KINDS = (
     Kind("silences", "alertui.silences.sync.sync_silences", "SYNC_SILENCES_INTERVAL"),
     Kind("alerts", "alertui.alerts.sync.sync_alerts", "SYNC_ALERTS_INTERVAL"),
     Kind("targets", "alertui.targets.sync.sync_targets", "SYNC_TARGETS_INTERVAL"),
+    # Not a read of a source: the job that extends acknowledgements while their alerts fire,
+    # once per cluster like a sync (its lock), after the alerts were read.
+    Kind("acknowledgements", "alertui.acks.job.tend_acknowledgements", "ACK_INTERVAL"),
 )
 NAMES = tuple(kind.name for kind in KINDS)
 

@@ -39,6 +39,13 @@
       const when = Date.parse(el.getAttribute("datetime"));
       if (!isNaN(when)) el.textContent = shortDuration((when - now) / 1000);
     });
+    // "5m ago": the server writes the absolute time (its rows are cached), the browser the age.
+    root.querySelectorAll("time[data-ago]").forEach(function (el) {
+      const when = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      if (!el.title) el.title = el.textContent.trim();
+      el.textContent = shortDuration((now - when) / 1000) + " ago";
+    });
   }
 
   // "16:05:58" today, "2026-11-29 16:05" another day: the start next to "for 42s".
@@ -55,7 +62,7 @@
       el.title = formatTime(when);
       el.textContent = compactTime(when);
     });
-    root.querySelectorAll("time[datetime]:not([data-relative]):not([data-since]):not([data-until]):not([data-compact])").forEach(function (el) {
+    root.querySelectorAll("time[datetime]:not([data-relative]):not([data-since]):not([data-until]):not([data-ago]):not([data-compact])").forEach(function (el) {
       const when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
       if (!el.title) el.title = el.textContent.trim();

@@ -8,8 +8,9 @@ from alertui.sync.runs import run_all
 
 class Command(BaseCommand):
     help = (
-        "Sync silences, alerts and scrape targets of every cluster once (what the Celery beat "
-        "jobs run), without a worker. --cluster and --kind choose (each may be repeated)."
+        "Sync silences, alerts and scrape targets of every cluster once, and extend or end its "
+        "acknowledgements (what the Celery beat jobs run), without a worker. --cluster and "
+        "--kind choose (each may be repeated)."
     )
 
     def add_arguments(self, parser):
