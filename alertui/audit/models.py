@@ -50,6 +50,7 @@ class AuditEvent(models.Model):
         MAINTENANCE = "maintenance"  # made by a maintenance window's job for its owner
         # Extended or ended by the acknowledgements job, for the person who acknowledged
         ACKNOWLEDGEMENT = "acknowledgement"
+        POLICY = "policy"  # expired by the stale-silence policy (no person)
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     # The Alertmanager cluster (alertui.clusters) this row is of.

@@ -19,8 +19,7 @@ from alertui.matchers import Matcher
 Action = AuditEvent.Action
 Source = AuditEvent.Source
 
-# The source of changes made by an alertui policy (alertui.stale_silences.policy.SOURCE).
-POLICY = "policy"
+POLICY = Source.POLICY  # changes made by an alertui policy (the stale-silence policy)
 MAX_COMMENT = 500
 MAX_MATCHER = 200
 MAX_MATCHERS = 20

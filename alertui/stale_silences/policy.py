@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from alertui.audit.models import AuditEvent
 from alertui.locks import exclusive
 from alertui.silences import services
 from alertui.silences.models import Silence
@@ -26,7 +27,7 @@ from alertui.sync.models import SourceStatus
 log = logging.getLogger(__name__)
 
 # The audit's source for changes the policy makes (nobody clicked anything).
-SOURCE = "policy"
+SOURCE = AuditEvent.Source.POLICY
 # Most silences one run expires: a mistake (a broken alert pipeline) cannot end them all at once.
 MAX_PER_RUN = 50
 # An alerts sync older than this is not trusted to say a silence mutes nothing.
