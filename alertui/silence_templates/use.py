@@ -12,7 +12,11 @@ def fill_from_template(params, initial: dict, rows: list, notices: list) -> tupl
     raw = params.get("template", "")[:18]
     if not raw:
         return rows, ""
-    template = SilenceTemplate.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+    template = (
+        SilenceTemplate.objects.filter(pk=int(raw)).first()
+        if raw.isascii() and raw.isdigit()
+        else None
+    )
     if template is None:
         notices.append("That silence template no longer exists; fill in the form yourself.")
         return rows, ""

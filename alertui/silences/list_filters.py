@@ -28,7 +28,10 @@ def apply_show(silences, show: str, user, now: datetime):
     """`silences` (a Silence queryset) narrowed and ordered as `show` asks."""
     if show == "stale":
         cutoff = now - timedelta(seconds=settings.SILENCE_STALE_AFTER)
-        return silences.filter(match__muting=False, match__quiet_since__lte=cutoff).order_by(
+        # Started before the cutoff too: a moved pending silence keeps its first start as
+        # its quiet_since (stale_silences.policy.stale).
+        quiet = silences.filter(starts_at__lte=cutoff)
+        return quiet.filter(match__muting=False, match__quiet_since__lte=cutoff).order_by(
             "match__quiet_since", "ends_at"
         )
     if show == "mine":

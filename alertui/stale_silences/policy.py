@@ -43,9 +43,11 @@ def policy_actor(hours: int) -> Actor:
 
 
 def stale(cutoff: datetime, now: datetime):
-    """Active silences that have muted no alert since before `cutoff`."""
+    """Active silences that have muted no alert since before `cutoff`. On since before it too:
+    a pending silence whose start was moved keeps its id, and its "quiet since" its first
+    start, so quiet_since alone could call a silence that started minutes ago stale."""
     return Silence.objects.filter(
-        starts_at__lte=now,
+        starts_at__lte=min(now, cutoff),
         ends_at__gt=now,
         in_alertmanager=True,
         match__muting=False,

@@ -36,7 +36,10 @@ def bulk_confirm(request):
     for silence in silences:
         row = {"silence": silence, "state": silence.current_state}
         if asked.action == "extend":
-            row["new_end"] = max(silence.ends_at, now) + actions.duration(asked.by)
+            try:
+                row["new_end"] = max(silence.ends_at, now) + actions.duration(asked.by)
+            except OverflowError:
+                row["new_end"] = None  # it fails alone when run ("out of range")
         rows.append(row)
     ctx = {
         "asked": asked,
