@@ -15,9 +15,10 @@ PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.exe
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 PG_DB = "alertui_bench"
 REDIS_URL = "redis://127.0.0.1:6379/14"
+# Debian bookworm's builds, from the test suite's cache (tests/servers.py, ALERTUI_BIN_CACHE;
+# scripts/fetch-upstream-versions.sh fills it): the same binaries on every machine.
 AM_VERSION = "0.25"
-PROMETHEUS_BINARY = "/usr/bin/prometheus"
-ALERTMANAGER_BINARY = "/usr/bin/prometheus-alertmanager"
+PROMETHEUS_VERSION = "2.42"
 LOGIN_USER = "bench-oncall"
 HTTP_TIMEOUT = 60  # seconds for any single HTTP request made by the benchmark
 

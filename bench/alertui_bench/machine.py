@@ -12,7 +12,9 @@ import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
-from .config import ALERTMANAGER_BINARY, PG_ADMIN, PROMETHEUS_BINARY, ROOT
+from tests.servers import alertmanager_binary, prometheus_binary
+
+from .config import AM_VERSION, PG_ADMIN, PROMETHEUS_VERSION, ROOT
 
 
 def machine() -> dict:
@@ -59,8 +61,8 @@ def versions() -> dict:
             out[pkg] = "?"
     out["PostgreSQL"] = postgres_version()
     out["SQLite"] = sqlite3.sqlite_version
-    out["Alertmanager"] = _tool_version(ALERTMANAGER_BINARY, r"version (\S+)")
-    out["Prometheus"] = _tool_version(PROMETHEUS_BINARY, r"version (\S+)")
+    out["Alertmanager"] = _tool_version(str(alertmanager_binary(AM_VERSION)), r"version (\S+)")
+    out["Prometheus"] = _tool_version(str(prometheus_binary(PROMETHEUS_VERSION)), r"version (\S+)")
     if shutil.which("wrk"):
         out["wrk"] = _tool_version("wrk", r"wrk (\S+)")
     return out

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import requests
 
-from tests.servers import AlertmanagerProcess, free_port
+from tests.servers import AlertmanagerProcess, free_port, prometheus_binary
 
 from .alertmanager_data import CLUSTERS
-from .config import AM_VERSION, PROMETHEUS_BINARY, BenchError
+from .config import AM_VERSION, PROMETHEUS_VERSION, BenchError
 from .processes import CLEANUP, Proc, wait_until
 
 AM_CONFIG = """\
@@ -95,7 +95,7 @@ class PrometheusServer:
         config = self.tmpdir / "prometheus.yml"
         config.write_text(self.config())
         cmd = [
-            PROMETHEUS_BINARY,
+            str(prometheus_binary(PROMETHEUS_VERSION)),
             f"--config.file={config}",
             f"--storage.tsdb.path={self.tmpdir / 'data'}",
             f"--web.listen-address=127.0.0.1:{self.port}",
