@@ -272,7 +272,7 @@ SILENCE_MAX_DURATION = env_duration_seconds("SILENCE_MAX_DURATION", "30d")
 SILENCE_DEFAULT_DURATION = env_duration_seconds("SILENCE_DEFAULT_DURATION", "2h")
 POLICY_FILE = env_str("POLICY_FILE")  # silence policy rules, read-only (alertui/policy/config.py)
 SILENCE_STALE_AFTER = env_duration_seconds("SILENCE_STALE_AFTER", "1h")  # "stale" on the list
-SILENCE_STALE_EXPIRE_HOURS = env_int("SILENCE_STALE_EXPIRE_HOURS", 0)  # docs/silences.md; 0: off
+SILENCE_STALE_EXPIRE_HOURS = env_int("SILENCE_STALE_EXPIRE_HOURS", 0, maximum=87600)  # 0: off
 
 # --- The JSON API (/api/v1/) ------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -120,6 +120,10 @@ def effective(env: dict[str, str]) -> dict:
         ({"SYNC_SILENCES_INTERVAL": "often"}, "SYNC_SILENCES_INTERVAL: 'often' is not a"),
         ({"SECURE_COOKIES": "sometimes"}, "SECURE_COOKIES must be true or false"),
         ({"SESSION_COOKIE_AGE": "10"}, "SESSION_COOKIE_AGE must be at least 60"),
+        (
+            {"SILENCE_STALE_EXPIRE_HOURS": "100000000"},
+            "SILENCE_STALE_EXPIRE_HOURS must be at most 87600",
+        ),
         ({"DATABASE_URL": "nonsense://"}, "DATABASE_URL: Scheme 'nonsense://' is unknown"),
         ({"SECRET_KEY_FILE": "/nonexistent"}, "SECRET_KEY_FILE: cannot read '/nonexistent'"),
         ({"TRUSTED_HEADER": "X-Forwarded-User"}, "TRUSTED_HEADER_PROXIES must list"),
