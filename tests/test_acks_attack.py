@@ -1,0 +1,55 @@
+"""Acknowledgements attacked: what a hostile or unlucky user can do to them, against a real
+Alertmanager 0.25 and real alerts (fired and resolved through Alertmanager). alertui's clock
+is moved with time-machine; Alertmanager keeps its own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from alertui.acks import job
+from tests.acks_helpers import ack, am_end, fire, fresh, resolve, run_at
+
+pytestmark = pytest.mark.django_db
+
+MIN = timedelta(minutes=1)
+
+
+def test_it_tends_every_acknowledgement_not_only_the_oldest_per_run(am, silencer, tag, monkeypatch):
+    # PER_RUN bounds one run's work; "the next run takes the rest". With as many older
+    # acknowledgements still going as one run takes (500 in production: one person acknowledging
+    # an always-firing Watchdog 500 times), a newer one must still be extended in time.
+    monkeypatch.setattr(job, "PER_RUN", 1)
+    fire(am, tag, "Watchdog")
+    fire(am, tag)
+    older, _ = ack(silencer, tag, minutes=60, alertname="Watchdog")
+    newer, silence = ack(silencer, tag, minutes=30)
+    t0 = newer.created_at
+
+    for minute in (24, 25, 26, 27, 28):
+        run_at(t0 + minute * MIN)
+
+    assert am_end(am, silence.id) > t0 + 40 * MIN
+    assert fresh(newer).ended_at is None and fresh(older).ended_at is None
+
+
+def test_an_alert_firing_again_within_the_grace_keeps_it_even_near_its_end(
+    am, silencer, tag, settings
+):
+    # The documented promise: "An alert firing again within the grace keeps it." A flapping
+    # alert that resolves a few minutes before the silence would end must find it still there
+    # when it fires again within the grace.
+    settings.ACK_GRACE = 300
+    fire(am, tag)
+    made, silence = ack(silencer, tag, minutes=30)
+    t0 = made.created_at
+    resolve(am, tag)
+    run_at(t0 + 26 * MIN)  # first seen resolved: the grace runs to t0 + 31m
+    assert fresh(made).resolved_at == t0 + 26 * MIN
+
+    fire(am, tag)  # fires again at t0 + 30.5m, within the grace
+    run_at(t0 + 30 * MIN + 30 * timedelta(seconds=1))
+
+    assert fresh(made).ended_at is None, fresh(made).ending
+    assert am_end(am, silence.id) > t0 + 31 * MIN
