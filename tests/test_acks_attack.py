@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from alertui.acks import job
+from alertui.acks.models import Acknowledgement
 from tests.acks_helpers import ack, am_end, fire, fresh, resolve, run_at
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +54,27 @@ def test_an_alert_firing_again_within_the_grace_keeps_it_even_near_its_end(
 
     assert fresh(made).ended_at is None, fresh(made).ending
     assert am_end(am, silence.id) > t0 + 31 * MIN
+
+
+@pytest.mark.usefixtures("fresh_snapshot")
+def test_acknowledging_twice_from_two_tabs_leaves_one_acknowledgement_to_end(
+    am, silencer_client, tag
+):
+    # Two tabs open on the alerts page, Acknowledge pressed in both: a second silence that the
+    # job extends for up to 12h, and "End acknowledgement" then leaves the alert silenced.
+    from tests.alerts_page_reading import fire as fire_rows
+    from tests.test_acks_page import BOTH, alerts_page, messages_of, post_ack, row_extras
+    from tests.test_alerts_rows import fingerprint
+
+    fire_rows(am, tag, ({"alertname": "DiskFull"}, None))
+    disk = fingerprint(tag, "DiskFull")
+    post_ack(silencer_client, tag, alert=f"{disk}@default")
+    second = post_ack(silencer_client, tag, alert=f"{disk}@default")
+
+    first = Acknowledgement.objects.order_by("created_at").first()
+    silencer_client.post(f"/acks/{first.silence_id}/end/", {"next": "/alerts/"})
+
+    # "The alerts are active again immediately" (docs/acknowledgements.md, Ending it).
+    assert row_extras(alerts_page(silencer_client, tag, state=BOTH), disk) == ""
+    assert Acknowledgement.objects.count() == 1
+    assert "Already acknowledged by alice" in messages_of(second), messages_of(second)
