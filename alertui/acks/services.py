@@ -15,7 +15,7 @@ from alertui.acks import marker
 from alertui.acks.models import Acknowledgement
 from alertui.audit.models import AuditEvent
 from alertui.durations import format_duration, parse_duration
-from alertui.matchers import Matcher
+from alertui.matchers import Matcher, format_matchers
 from alertui.silences import services
 from alertui.silences.models import Silence
 from alertui.silences.recorder import Actor
@@ -65,6 +65,15 @@ def acknowledge(
         )
     if len(comment) > MAX_COMMENT:
         raise ValidationError(f"Keep the note under {MAX_COMMENT} characters.")
+    already = Acknowledgement.objects.filter(
+        cluster=cluster, matchers_text=format_matchers(matchers), ended_at=None
+    ).first()
+    if already is not None:
+        # Two tabs, or two people at once: a second silence would outlive an End of the first.
+        raise ValidationError(
+            f"Already acknowledged by {already.person_name} at "
+            f"{already.created_at:%Y-%m-%d %H:%M} UTC; end that one first to acknowledge anew."
+        )
     now = timezone.now()
     annotated = marker.cluster_keeps_annotations(cluster)
     text, annotations = marker.mark(actor.name, comment, annotated)
