@@ -65,15 +65,7 @@ def acknowledge(
         )
     if len(comment) > MAX_COMMENT:
         raise ValidationError(f"Keep the note under {MAX_COMMENT} characters.")
-    already = Acknowledgement.objects.filter(
-        cluster=cluster, matchers_text=format_matchers(matchers), ended_at=None
-    ).first()
-    if already is not None:
-        # Two tabs, or two people at once: a second silence would outlive an End of the first.
-        raise ValidationError(
-            f"Already acknowledged by {already.person_name} at "
-            f"{already.created_at:%Y-%m-%d %H:%M} UTC; end that one first to acknowledge anew."
-        )
+    _refuse_if_acknowledged(matchers, cluster)
     now = timezone.now()
     annotated = marker.cluster_keeps_annotations(cluster)
     text, annotations = marker.mark(actor.name, comment, annotated)
@@ -90,6 +82,23 @@ def acknowledge(
         max_until=now + max_duration(),
     )
     return ack, silence
+
+
+def _refuse_if_acknowledged(matchers: list[Matcher], cluster: str) -> None:
+    """Two tabs, or two people at once: a second silence would keep the alerts silenced after
+    an End of the first. One at its last extension (the notice says "unless someone
+    acknowledges again") or stopped by the policy may be acknowledged anew."""
+    now = timezone.now()
+    going = Acknowledgement.objects.filter(
+        cluster=cluster, matchers_text=format_matchers(matchers), ended_at=None
+    )
+    for already in going[:20]:
+        if now + already.step < already.max_until:
+            raise ValidationError(
+                f"Already acknowledged by {already.person_name} at "
+                f"{already.created_at:%Y-%m-%d %H:%M} UTC; end that one first to acknowledge "
+                "anew."
+            )
 
 
 def end(actor: Actor, ack: Acknowledgement) -> Silence | None:
