@@ -87,13 +87,17 @@ def acknowledge(
 def _refuse_if_acknowledged(matchers: list[Matcher], cluster: str) -> None:
     """Two tabs, or two people at once: a second silence would keep the alerts silenced after
     an End of the first. One at its last extension (the notice says "unless someone
-    acknowledges again") or stopped by the policy may be acknowledged anew."""
+    acknowledges again"), stopped by the policy or whose silence ended may be acknowledged
+    anew."""
     now = timezone.now()
     going = Acknowledgement.objects.filter(
         cluster=cluster, matchers_text=format_matchers(matchers), ended_at=None
     )
     for already in going[:20]:
-        if now + already.step < already.max_until:
+        # Its silence ended elsewhere (expired in another UI) but the job has not said so yet:
+        # no End button to press, so it does not stand in the way.
+        silenced = Silence.objects.filter(pk=already.silence_id, ends_at__gt=now).exists()
+        if silenced and now + already.step < already.max_until:
             raise ValidationError(
                 f"Already acknowledged by {already.person_name} at "
                 f"{already.created_at:%Y-%m-%d %H:%M} UTC; end that one first to acknowledge "
