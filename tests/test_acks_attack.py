@@ -102,3 +102,39 @@ def test_a_policy_maximum_still_gets_its_last_extension_announced(am, silencer, 
 
     assert am_end(am, silence.id) > made.created_at + 31 * MIN
     assert Delivery.objects.filter(silence_id=silence.id, kind="silence.extended").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_acknowledging_at_the_same_moment_make_one_acknowledgement(am, silencer, tag):
+    # Both presses arrive together: each checks that nothing is acknowledged yet, then both
+    # make a silence (the check and the silence are seconds apart: Alertmanager is asked twice).
+    import threading
+
+    from django.core.exceptions import ValidationError
+
+    fire(am, tag)
+    start = threading.Barrier(2)
+    refused, errors = [], []
+
+    def press():
+        from django.db import connection
+
+        try:
+            start.wait(10)
+            ack(silencer, tag)
+        except ValidationError as e:
+            refused.append(e)
+        except Exception as e:  # reported below
+            errors.append(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+    assert not errors
+    assert Acknowledgement.objects.count() == 1
+    assert len(refused) == 1
