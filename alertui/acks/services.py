@@ -4,6 +4,7 @@ made in the person's name, ended by whoever ends it."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from alertui.acks import marker
 from alertui.acks.models import Acknowledgement
 from alertui.audit.models import AuditEvent
 from alertui.durations import format_duration, parse_duration
+from alertui.locks import LockBusy, change_lock_timeout, serialized
 from alertui.matchers import Matcher, format_matchers
 from alertui.silences import services
 from alertui.silences.models import Silence
@@ -65,6 +67,16 @@ def acknowledge(
         )
     if len(comment) > MAX_COMMENT:
         raise ValidationError(f"Keep the note under {MAX_COMMENT} characters.")
+    # Two presses at once (two tabs): one after the other, so the second sees the first.
+    key = hashlib.sha256(f"{cluster}\n{format_matchers(matchers)}".encode()).hexdigest()
+    try:
+        with serialized(f"acknowledge:{key}", timeout=change_lock_timeout(cluster)):
+            return _acknowledge(actor, matchers, cluster, step, comment)
+    except LockBusy:
+        raise ValidationError("Someone is acknowledging this right now; try again.") from None
+
+
+def _acknowledge(actor, matchers, cluster, step, comment):
     _refuse_if_acknowledged(matchers, cluster)
     now = timezone.now()
     annotated = marker.cluster_keeps_annotations(cluster)
