@@ -138,3 +138,50 @@ def test_two_tabs_acknowledging_at_the_same_moment_make_one_acknowledgement(am, 
     assert not errors
     assert Acknowledgement.objects.count() == 1
     assert len(refused) == 1
+
+
+@pytest.fixture(scope="module")
+def alertmanager_033(tmp_path_factory):
+    from tests.servers import AlertmanagerProcess
+
+    am = AlertmanagerProcess("0.33", tmp_path_factory.mktemp("am033")).start()
+    yield am
+    am.stop()
+
+
+def test_an_extension_keeps_every_annotation_another_tool_gave_the_silence(
+    settings, alertmanager_033, redis_db, silencer, tag
+):
+    # The job extends acknowledgements (and people extend silences) by sending the silence
+    # back with its annotations: "not ours to drop". A silence made by another tool with more
+    # annotations than alertui reads (50) lost the rest at the first extension.
+    from datetime import UTC, datetime
+
+    import requests
+
+    from alertui.silences import services as silence_services
+    from alertui.silences.recorder import Actor
+
+    settings.ALERTMANAGER_URLS = [alertmanager_033.url]
+    now = datetime.now(UTC)
+    annotations = {f"ticket.{i:02}": f"https://tickets.example/{i}" for i in range(60)}
+    made = requests.post(
+        f"{alertmanager_033.url}/api/v2/silences",
+        json={
+            "matchers": [{"name": "test_id", "value": tag, "isRegex": False, "isEqual": True}],
+            "startsAt": now.isoformat(),
+            "endsAt": (now + timedelta(hours=1)).isoformat(),
+            "createdBy": "amtool",
+            "comment": "made elsewhere",
+            "annotations": annotations,
+        },
+        timeout=10,
+    ).json()["silenceID"]
+
+    try:
+        silence_services.extend_silence(Actor(silencer), made, now + timedelta(hours=2))
+    except silence_services.SilenceActionError:  # refusing is fine: dropping ten is not
+        pass
+
+    held = requests.get(f"{alertmanager_033.url}/api/v2/silence/{made}", timeout=10).json()
+    assert held["annotations"] == annotations
