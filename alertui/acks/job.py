@@ -7,7 +7,8 @@ For each acknowledgement of the cluster still going:
   end moves to now + the step chosen, never past its maximum (ACK_MAX_DURATION after it was
   made); the last such extension carries a note, which the notices announce;
 - none fires: it ends once they have been resolved for ACK_GRACE (expired, credited to "the
-  acknowledgement of <person>"); an alert firing again within the grace keeps it;
+  acknowledgement of <person>"); an alert firing again within the grace keeps it (a silence
+  that would end within the grace is extended as above, so the alert finds it still there);
 - its silence ended or is gone (expired by someone, or its maximum reached): it is marked ended.
 An extension the silence policy or the person's scope refuses makes the silence's current end
 its maximum: the refusal is recorded once (a failed audit row), not at every run.
@@ -72,7 +73,9 @@ def tend(cluster: str) -> Result:
     compare-and-swap alone keeps each change to one run)."""
     result = Result()
     going = Acknowledgement.objects.filter(cluster=cluster, ended_at=None).select_related("person")
-    acks = list(going.order_by("created_at")[:PER_RUN])
+    # Those looked at longest ago first: beyond PER_RUN, the next runs take the rest.
+    order = (F("looked_at").asc(nulls_first=True), "created_at")
+    acks = list(going.order_by(*order)[:PER_RUN])
     if not acks:
         return result
     client = clients.alertmanager_client(cluster=cluster)
@@ -84,6 +87,7 @@ def tend(cluster: str) -> Result:
         return result
     for ack in acks:
         tend_one(client, ack, firing, result)
+    Acknowledgement.objects.filter(pk__in=[a.pk for a in acks]).update(looked_at=timezone.now())
     return result
 
 
@@ -104,10 +108,14 @@ def tend_one(client, ack: Acknowledgement, firing: list[dict], result: Result) -
         if ack.resolved_at is not None:
             _claim(ack, resolved_at=None)
         _extend_if_due(ack, current, now, result)
-    elif ack.resolved_at is None:
-        _claim(ack, resolved_at=now)
-    elif now >= ack.resolved_at + services.grace():
-        _end_resolved(ack, result)
+    else:
+        if ack.resolved_at is None and not _claim(ack, resolved_at=now):
+            return
+        if now >= ack.resolved_at + services.grace():
+            _end_resolved(ack, result)
+        elif current.ends_at < ack.resolved_at + services.grace():
+            # An alert firing again within the grace must find its silence still there.
+            _extend_if_due(ack, current, now, result)
 
 
 def _extend_if_due(ack: Acknowledgement, current, now: datetime, result: Result) -> None:

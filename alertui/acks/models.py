@@ -32,6 +32,8 @@ class Acknowledgement(models.Model):
     # When the job first saw none of its alerts firing (cleared when one fires again).
     resolved_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When the job last looked at it: a run takes those looked at longest ago first.
+    looked_at = models.DateTimeField(null=True, blank=True)
     ending = models.CharField(max_length=16, choices=Ending.choices, blank=True)
     # Raised by every change the job makes: two runs that read the same revision cannot both
     # act on it (compare-and-swap, alertui.acks.job._claim).

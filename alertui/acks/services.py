@@ -4,6 +4,7 @@ made in the person's name, ended by whoever ends it."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,7 +16,8 @@ from alertui.acks import marker
 from alertui.acks.models import Acknowledgement
 from alertui.audit.models import AuditEvent
 from alertui.durations import format_duration, parse_duration
-from alertui.matchers import Matcher
+from alertui.locks import LockBusy, change_lock_timeout, serialized
+from alertui.matchers import Matcher, format_matchers
 from alertui.silences import services
 from alertui.silences.models import Silence
 from alertui.silences.recorder import Actor
@@ -65,6 +67,17 @@ def acknowledge(
         )
     if len(comment) > MAX_COMMENT:
         raise ValidationError(f"Keep the note under {MAX_COMMENT} characters.")
+    # Two presses at once (two tabs): one after the other, so the second sees the first.
+    key = hashlib.sha256(f"{cluster}\n{format_matchers(matchers)}".encode()).hexdigest()
+    try:
+        with serialized(f"acknowledge:{key}", timeout=change_lock_timeout(cluster)):
+            return _acknowledge(actor, matchers, cluster, step, comment)
+    except LockBusy:
+        raise ValidationError("Someone is acknowledging this right now; try again.") from None
+
+
+def _acknowledge(actor, matchers, cluster, step, comment):
+    _refuse_if_acknowledged(matchers, cluster)
     now = timezone.now()
     annotated = marker.cluster_keeps_annotations(cluster)
     text, annotations = marker.mark(actor.name, comment, annotated)
@@ -81,6 +94,27 @@ def acknowledge(
         max_until=now + max_duration(),
     )
     return ack, silence
+
+
+def _refuse_if_acknowledged(matchers: list[Matcher], cluster: str) -> None:
+    """Two tabs, or two people at once: a second silence would keep the alerts silenced after
+    an End of the first. One at its last extension (the notice says "unless someone
+    acknowledges again"), stopped by the policy or whose silence ended may be acknowledged
+    anew."""
+    now = timezone.now()
+    going = Acknowledgement.objects.filter(
+        cluster=cluster, matchers_text=format_matchers(matchers), ended_at=None
+    )
+    for already in going[:20]:
+        # Its silence ended elsewhere (expired in another UI) but the job has not said so yet:
+        # no End button to press, so it does not stand in the way.
+        silenced = Silence.objects.filter(pk=already.silence_id, ends_at__gt=now).exists()
+        if silenced and now + already.step < already.max_until:
+            raise ValidationError(
+                f"Already acknowledged by {already.person_name} at "
+                f"{already.created_at:%Y-%m-%d %H:%M} UTC; end that one first to acknowledge "
+                "anew."
+            )
 
 
 def end(actor: Actor, ack: Acknowledgement) -> Silence | None:

@@ -29,6 +29,20 @@ class Silence:
     # Alertmanager 0.32+ keeps a silence's annotations (earlier versions drop them): sorted
     # (name, value) pairs, so the silence stays hashable.
     annotations: tuple[tuple[str, str], ...] = ()
+    # False: `annotations` is not all Alertmanager holds, as it holds them (more than
+    # MAX_ANNOTATIONS, or values alertui cannot keep): an edit sending them back would drop some.
+    annotations_whole: bool = field(default=True, compare=False)
+
+    @property
+    def annotations_refusal(self) -> str:
+        """Why an edit through alertui must not send this silence back ("": it may)."""
+        if self.annotations_whole:
+            return ""
+        return (
+            f"This silence carries annotations alertui cannot send back whole (more than "
+            f"{MAX_ANNOTATIONS}, or values it cannot keep): an edit here would drop them. "
+            "Change it with amtool or Alertmanager's own UI."
+        )
 
     @classmethod
     def from_api(cls, data: Any) -> Silence:
@@ -62,6 +76,7 @@ class Silence:
                 updated_at=parse_time(data.get("updatedAt")),
                 state=str(status.get("state") or "") if isinstance(status, dict) else "",
                 annotations=_annotations(data.get("annotations")),
+                annotations_whole=_kept_whole(data.get("annotations")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise Unreadable(f"silence {silence_id} ({type(e).__name__}: {e})"[:300]) from None
@@ -79,6 +94,16 @@ def _annotations(data: Any) -> tuple[tuple[str, str], ...]:
         (text(k), text(v)) for k, v in data.items() if isinstance(k, str) and isinstance(v, str)
     ]
     return tuple(sorted(pairs)[:MAX_ANNOTATIONS])
+
+
+def _kept_whole(data: Any) -> bool:
+    """Whether _annotations(data) is every annotation, unchanged."""
+    if not isinstance(data, dict):
+        return not data
+    return len(data) <= MAX_ANNOTATIONS and all(
+        isinstance(k, str) and isinstance(v, str) and text(k) == k and text(v) == v
+        for k, v in data.items()
+    )
 
 
 class SilenceList(list):

@@ -160,6 +160,9 @@ def _edit(actor, silence_id, values, *, based_on, action, cluster, given=None, n
     validate_silence(list(values.matchers), values.starts_at, values.ends_at, values.comment)
     client = alertmanager_client(cluster)
     current = _current(client, actor, action, silence_id, based_on, cluster)
+    if why := current.annotations_refusal:  # sent back, part of them would erase the rest
+        recorder.refuse(actor, action, silence_id, why, current=current, cluster=cluster)
+        raise SilenceActionError(why, "refused")
     if given is not None:
         # Not the mirror's values, which lag a change made elsewhere until the next sync.
         values = _keep_current(values, current, given)
