@@ -118,7 +118,10 @@ def tend_one(client, ack: Acknowledgement, firing: list[dict], result: Result) -
             _extend_if_due(ack, current, now, result)
 
 
-def _extend_if_due(ack: Acknowledgement, current, now: datetime, result: Result) -> None:
+def _extend_if_due(
+    ack: Acknowledgement, current, now: datetime, result: Result, capped: bool = False
+) -> None:
+    """`capped`: a second try, to the end the silence policy allows."""
     before = min(EXTEND_BEFORE, ack.step / 2)
     if current.ends_at - now > before:
         return
@@ -133,17 +136,32 @@ def _extend_if_due(ack: Acknowledgement, current, now: datetime, result: Result)
         return
     note = ""
     if new_end >= ack.max_until:
+        limit = (
+            "the silence policy's maximum"
+            if capped
+            else (f"its maximum of {format_duration(services.max_duration())} (ACK_MAX_DURATION)")
+        )
         note = (
-            f"Last extension: the acknowledgement of {ack.person_name} reached its maximum of "
-            f"{format_duration(services.max_duration())} (ACK_MAX_DURATION) and ends at "
-            f"{ack.max_until:%Y-%m-%d %H:%M} UTC unless someone acknowledges or extends again."
+            f"Last extension: the acknowledgement of {ack.person_name} reached {limit} and ends "
+            f"at {ack.max_until:%Y-%m-%d %H:%M} UTC unless someone acknowledges or extends again."
         )
     try:
         changed = silence_services.extend_silence(
             services.actor_for(ack), ack.silence_id, new_end, current.updated_at, note=note
         )
     except (silence_services.SilenceActionError, ValidationError) as e:
-        if getattr(e, "reason", "") in STOPPED_BY:
+        reason = getattr(e, "reason", "")
+        allowed = None
+        if reason == "policy" and not capped:
+            allowed = _policy_allows_until(ack, current, new_end)
+        if allowed is not None and allowed < new_end:
+            # The policy's maximum comes first: extend to it, as the last extension, so the
+            # team hears of the end before it comes.
+            Acknowledgement.objects.filter(pk=ack.pk).update(max_until=allowed)
+            ack.max_until = allowed
+            _extend_if_due(ack, current, now, result, capped=True)
+            return
+        if reason in STOPPED_BY:
             # The policy (or the person's scope) allows no more: that is its maximum, and its
             # refusal is recorded once, not at every run.
             Acknowledgement.objects.filter(pk=ack.pk).update(max_until=current.ends_at)
@@ -152,6 +170,26 @@ def _extend_if_due(ack: Acknowledgement, current, now: datetime, result: Result)
     if changed.id != ack.silence_id:
         Acknowledgement.objects.filter(pk=ack.pk).update(silence_id=changed.id)
     result.extended.append(changed.id)
+
+
+def _policy_allows_until(ack: Acknowledgement, current, wanted: datetime) -> datetime | None:
+    """The latest end before `wanted`, a minute or more past the silence's end, that the silence
+    policy lets this acknowledgement's silence reach (a maximum duration), or None."""
+    from alertui.policy.engine import evaluate
+
+    def allowed(end: datetime) -> bool:
+        verdict = evaluate(
+            ack.person, ack.cluster, current.matchers, current.starts_at, end, current.comment
+        )
+        return not verdict.refusals
+
+    low, high = current.ends_at + timedelta(minutes=1), wanted
+    if low >= high or not allowed(low):
+        return None
+    while high - low > timedelta(seconds=30):  # at most ~20 steps over any step length
+        middle = low + (high - low) / 2
+        low, high = (middle, high) if allowed(middle) else (low, middle)
+    return low.replace(microsecond=0)
 
 
 def _end_resolved(ack: Acknowledgement, result: Result) -> None:
