@@ -105,7 +105,10 @@ def test_a_prometheus_that_trickles_its_headers_is_cut_off_at_the_deadline(
         proxy.stop()
 
     assert caught.value.message == f"{proxy.url}: no whole answer within 2s"
-    assert result.errors == [f"{proxy.url}: no whole answer within 2s"]
+    # On a loaded machine the first trickled byte can come after the deadline: then nothing
+    # came at all ("no answer"). Either way the sync gave up at the deadline.
+    (error,) = result.errors
+    assert error in (f"{proxy.url}: no whole answer within 2s", f"{proxy.url}: no answer within 2s")
     assert lock_is_free(redis_db, settings, lock_name("targets", "default"))
 
 
