@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from alertui.config_files import read_key
 from alertui.integrations.connection import Connection, credentials_left_in, redact
 
 # Safe in a URL, a Redis key, a CSV cell and a quoted filter value (`@cluster="prod-eu"`).
@@ -140,21 +141,7 @@ def from_environment() -> tuple[str, list[Cluster], dict, dict]:
 def load(path: str) -> list[Cluster]:
     """The clusters of the YAML file at `path`; ImproperlyConfigured naming the cluster and the
     key when it is wrong."""
-    import yaml
-
-    where = f"CLUSTERS_FILE {path}"
-    try:
-        with open(path, encoding="utf-8") as f:
-            document = yaml.safe_load(f)
-    except OSError as e:
-        raise ImproperlyConfigured(f"{where}: cannot read it: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark else ""
-        raise ImproperlyConfigured(f"{where}: not valid YAML{line}") from None
-    if not isinstance(document, dict) or set(document) != {"clusters"}:
-        raise ImproperlyConfigured(f"{where}: the file holds one key, clusters: a list")
-    entries = document["clusters"]
+    where, entries = read_key("CLUSTERS_FILE", path, "clusters")
     if not isinstance(entries, list) or not entries:
         raise ImproperlyConfigured(f"{where}: clusters must list at least one cluster")
     clusters: list[Cluster] = []

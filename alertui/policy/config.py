@@ -33,6 +33,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from alertui.config_files import read_key
 from alertui.policy.rules import Rule, RuleError, build, unknown_clusters
 
 RULE_KEYS = {
@@ -63,21 +64,8 @@ def file_rules() -> list[Rule]:
 
 @lru_cache(maxsize=4)
 def load(path: str) -> tuple[Rule, ...]:
-    import yaml
-
-    where = f"POLICY_FILE {path}"
-    try:
-        with open(path, encoding="utf-8") as f:
-            document = yaml.safe_load(f)
-    except OSError as e:
-        raise ImproperlyConfigured(f"{where}: cannot read it: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark else ""
-        raise ImproperlyConfigured(f"{where}: not valid YAML{line}") from None
-    if not isinstance(document, dict) or set(document) != {"rules"}:
-        raise ImproperlyConfigured(f"{where}: the file holds one key, rules: a list")
-    entries = [] if document["rules"] is None else document["rules"]
+    where, found = read_key("POLICY_FILE", path, "rules")
+    entries = [] if found is None else found
     if not isinstance(entries, list) or len(entries) > MAX_RULES:
         raise ImproperlyConfigured(f"{where}: rules must be a list of at most {MAX_RULES}")
     rules: list[Rule] = []

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
+from alertui.config_files import read_key
+
 KEYS = {"name", "group", "matchers", "clusters"}
 
 
@@ -28,21 +30,7 @@ def from_environment(cluster_names: list[str]) -> tuple:
 
 
 def load(path: str, cluster_names: list[str]) -> tuple:
-    import yaml
-
-    where = f"SCOPES_FILE {path}"
-    try:
-        with open(path, encoding="utf-8") as f:
-            document = yaml.safe_load(f)
-    except OSError as e:
-        raise ImproperlyConfigured(f"{where}: cannot read it: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark else ""
-        raise ImproperlyConfigured(f"{where}: not valid YAML{line}") from None
-    if not isinstance(document, dict) or set(document) != {"scopes"}:
-        raise ImproperlyConfigured(f"{where}: the file holds one key, scopes: a list")
-    entries = document["scopes"]
+    where, entries = read_key("SCOPES_FILE", path, "scopes")
     if not isinstance(entries, list):
         raise ImproperlyConfigured(f"{where}: scopes must be a list")
     rules: list = []
