@@ -17,6 +17,9 @@ class Alert(models.Model):
     # A hash of everything shown of the alert: the sync compares it instead of loading and
     # comparing every alert's JSON.
     digest = models.CharField(max_length=32, blank=True)
+    # What was wrong with the alert as Alertmanager sent it, one problem a line ("" for none):
+    # the page's note counts such alerts, and a sync reads only the alerts that changed.
+    problems = models.TextField(blank=True)
     # The alerts source version (SourceStatus.version) whose sync last wrote this row: a web
     # process holding an older snapshot re-reads only the rows newer than it.
     snapshot_version = models.PositiveBigIntegerField(default=0, db_index=True)

@@ -7,12 +7,12 @@ others are enough; only when none answers is the source marked as failing.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from alertui.alerts.models import Alert, AlertHistory
@@ -20,6 +20,8 @@ from alertui.clients import alertmanager_client
 from alertui.clusters import Cluster
 from alertui.integrations.alertmanager import Alert as AmAlert
 from alertui.integrations.alertmanager import AlertmanagerError
+from alertui.integrations.alertmanager_answers import AlertItem, digest
+from alertui.integrations.values import Unreadable
 from alertui.nav import counts as nav_counts
 from alertui.stale_silences.matches import record_matches
 from alertui.sync import health
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 # sync writes nothing and keeps the pages' cached snapshot.
 FIELDS = [
     "digest",
+    "problems",
     "snapshot_version",
     "alertname",
     "severity",
@@ -69,29 +72,31 @@ class AlertSyncResult:
 
 def fetch_alerts(
     urls: list[str], cluster: str | None = None
-) -> tuple[dict[str, AmAlert], list[str], Counter]:
-    """Alerts from every peer, deduplicated by fingerprint; the peers' errors; and why items
-    could not be read (counted once, though every peer of a cluster sends the same item)."""
-    alerts: dict[str, AmAlert] = {}
+) -> tuple[dict[str, AlertItem], list[str], Counter]:
+    """Alerts from every peer, deduplicated by fingerprint, identified but not read yet; the
+    peers' errors; and why items could not be read (counted once, though every peer of a
+    cluster sends the same item)."""
+    alerts: dict[str, AlertItem] = {}
     errors = []
     unreadable: Counter = Counter()
     for url in urls:
         client = alertmanager_client([url], cluster=cluster)
         try:
-            listed = client.list_alerts()
+            listed = client.list_alert_items()
         except AlertmanagerError as e:
             errors.append(e.message)
             continue
-        for alert in listed:
-            alerts.setdefault(alert.fingerprint, alert)
+        for item in listed:
+            alerts.setdefault(item.fingerprint, item)
         for reason, count in Counter(listed.unreadable).items():
             unreadable[reason] = max(unreadable[reason], count)
     return alerts, errors, unreadable
 
 
-def note(unreadable: Counter, alerts: dict[str, AmAlert]) -> str:
+def note(unreadable: Counter, partial: list[list[str]]) -> str:
     """What the page says about the alerts this sync could not read, or could read only in
-    part: one bad item must be visible, not a silent gap."""
+    part (`partial`: each such alert's problems): one bad item must be visible, not a silent
+    gap."""
     parts = []
     skipped = sum(unreadable.values())
     if skipped:
@@ -100,11 +105,10 @@ def note(unreadable: Counter, alerts: dict[str, AmAlert]) -> str:
             f"{_alerts(skipped)} from Alertmanager could not be read and {are} not shown: "
             f"{_reasons(list(unreadable))}."
         )
-    partial = [a for a in alerts.values() if a.problems]
     if partial:
         parts.append(
             f"{_alerts(len(partial))} from Alertmanager had values alertui could not use; "
-            f"those values are left out: {_reasons([p for a in partial for p in a.problems])}."
+            f"those values are left out: {_reasons([p for each in partial for p in each])}."
         )
     return " ".join(parts)
 
@@ -130,26 +134,50 @@ def sync_alerts(cluster: Cluster) -> AlertSyncResult:
     result = AlertSyncResult(current=len(fetched))
     now = timezone.now()
     mine = Alert.objects.filter(cluster=cluster.name)
+    muting = {silence_id for item in fetched.values() for silence_id in item.silenced_by}
+    answer = _answer_key(fetched, unreadable)
+    # The steady case: Alertmanager says what it said last time, and the table holds what this
+    # sync wrote then (no row changed since: a silence made meanwhile moves the versions).
+    key = f"{answer} {_table_key(mine)}"
+    last_note = run.same_as_last(key)
+    if last_note is not None:
+        record_matches(cluster.name, muting, now, changed=False)
+        result.note = last_note
+        run.success(note=last_note, key=key)
+        return result
     with transaction.atomic():
         # Every cluster's sync publishes its changes as the next version of the one snapshot:
         # the database work (not the calls above) is done one cluster after another.
         snapshot = health.locked_snapshot()
         next_version = snapshot.version + 1
         existing = {
-            fingerprint: (pk, digest)
-            for pk, fingerprint, digest in mine.values_list("pk", "fingerprint", "digest")
+            fingerprint: (pk, digest, problems)
+            for pk, fingerprint, digest, problems in mine.values_list(
+                "pk", "fingerprint", "digest", "problems"
+            )
         }
-        new, changed = [], []
-        for fingerprint, am in fetched.items():
-            digest = _digest(am)
-            pk, old = existing.get(fingerprint, (None, None))
-            if old is None:
-                new.append(_row(cluster.name, am, digest, next_version))
-            elif old != digest:
-                row = _row(cluster.name, am, digest, next_version)
+        new, changed, partial, shown = [], [], [], set()
+        for fingerprint, item in fetched.items():
+            pk, old, problems = existing.get(fingerprint, (None, None, ""))
+            if old == item.digest:
+                shown.add(fingerprint)
+                if problems:
+                    partial.append(problems.split("\n"))
+                continue
+            try:
+                row = _row(cluster.name, item.read(), item.digest, next_version)
+            except Unreadable as e:
+                unreadable[str(e)] += 1
+                continue
+            shown.add(fingerprint)
+            if row.problems:
+                partial.append(row.problems.split("\n"))
+            if pk is None:
+                new.append(row)
+            else:
                 row.pk = pk
                 changed.append(row)
-        gone = set(existing) - set(fetched)
+        gone = set(existing) - shown
         Alert.objects.bulk_create(new, batch_size=500)
         Alert.objects.bulk_update(changed, FIELDS, batch_size=500)
         if gone:
@@ -158,14 +186,29 @@ def sync_alerts(cluster: Cluster) -> AlertSyncResult:
         if new or changed or gone:
             health.publish(snapshot)
             nav_counts.alerts_changed(snapshot.version)
-    muting = {silence_id for am in fetched.values() for silence_id in am.silenced_by}
     record_matches(cluster.name, muting, now, changed=bool(new or changed or gone))
     result.added, result.changed, result.removed = len(new), len(changed), len(gone)
-    result.note = note(unreadable, fetched)
+    result.note = note(unreadable, partial)
     if result.note and result.note != health.note(health.ALERTMANAGER_ALERTS, cluster.name):
         logger.warning("Alertmanager alerts of %s: %s", cluster.name, result.note)
-    run.success(changed=bool(new or changed or gone), note=result.note)
+    run.success(
+        changed=bool(new or changed or gone), note=result.note, key=f"{answer} {_table_key(mine)}"
+    )
     return result
+
+
+def _answer_key(fetched: dict[str, AlertItem], unreadable: Counter) -> str:
+    """A digest of everything the peers said that the snapshot keeps (not updatedAt, endsAt)."""
+    said = [f"{fingerprint} {item.digest}" for fingerprint, item in sorted(fetched.items())]
+    said += sorted(f"{reason} {count}" for reason, count in unreadable.items())
+    return digest("\n".join(said).encode("utf-8", "backslashreplace"))
+
+
+def _table_key(mine) -> str:
+    """The cluster's rows as of now, told apart by how many and the newest version written:
+    every writer of the table (this sync, a silence applied at once) moves the version."""
+    found = mine.aggregate(rows=Count("pk"), newest=Max("snapshot_version"))
+    return f"{found['rows']} {found['newest']}"
 
 
 def _record_history(cluster: str, started: list[Alert], resolved: set[str], now) -> None:
@@ -194,28 +237,12 @@ def _record_history(cluster: str, started: list[Alert], resolved: set[str], now)
         history.filter(fingerprint__in=resolved).update(resolved_at=now)
 
 
-def _digest(am: AmAlert) -> str:
-    """A hash of what a page shows of the alert: everything but updatedAt and endsAt."""
-    shown = repr(
-        (
-            sorted(am.labels.items()),
-            sorted(am.annotations.items()),
-            am.state,
-            am.silenced_by,
-            am.inhibited_by,
-            am.receivers,
-            am.generator_url,
-            am.starts_at,
-        )
-    )
-    return hashlib.blake2b(shown.encode(), digest_size=16).hexdigest()
-
-
 def _row(cluster: str, am: AmAlert, digest: str, version: int) -> Alert:
     return Alert(
         cluster=cluster,
         fingerprint=am.fingerprint,
         digest=digest,
+        problems="\n".join(p.replace("\n", " ") for p in am.problems),
         snapshot_version=version,
         alertname=am.labels.get("alertname", "")[:255],
         severity=am.labels.get("severity", "")[:64],

@@ -14,6 +14,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from alertui.integrations import values
+from alertui.integrations.alertmanager_answers import AlertItems, alert_items, digest
 from alertui.integrations.alertmanager_objects import (  # noqa: F401 - imported from here too
     Alert,
     AlertList,
@@ -149,8 +151,8 @@ class AlertmanagerClient:
             )
         raise AlertmanagerUnavailable("Alertmanager is unreachable: " + "; ".join(failures))
 
-    def _json(self, method: str, path: str, *, about_silence: bool = False, **kwargs):
-        """The answer's JSON; `only=url` asks that peer only."""
+    def _body(self, method: str, path: str, *, about_silence: bool = False, **kwargs):
+        """The peer that answered and its answer's body; `only=url` asks that peer only."""
         peer, answer = self._request(method, path, **kwargs)
         if answer.access_refused:
             raise AlertmanagerError(f"{peer}: {answer.access_refused}", answer.status, peer)
@@ -158,14 +160,11 @@ class AlertmanagerClient:
             raise SilenceNotFound(_error_message(answer), answer.status, peer)
         if answer.status >= 400:
             raise AlertmanagerError(_error_message(answer), answer.status, peer)
-        if not answer.body:
-            return None
-        try:
-            return json.loads(answer.body)
-        except ValueError:
-            raise AlertmanagerError(
-                f"{peer} answered with something that is not JSON", answer.status, peer
-            ) from None
+        return peer, answer.body
+
+    def _json(self, method: str, path: str, **kwargs):
+        """The answer's JSON (None for an empty body)."""
+        return _loads(*self._body(method, path, **kwargs))
 
     # -- API -------------------------------------------------------------------------------
 
@@ -174,15 +173,12 @@ class AlertmanagerClient:
 
     def list_silences(self, *, peer: str = "") -> SilenceList:
         """The silences, from the first peer that answers, or from `peer` only."""
-        silences = SilenceList()
-        for item in _list(self._json("GET", "/silences", only=peer)):
-            try:
-                silences.append(Silence.from_api(item))
-            except Unreadable as e:
-                silences.unreadable.append(str(e))
-                if isinstance(item, dict) and isinstance(item.get("id"), str):
-                    silences.unreadable_ids.add(item["id"][:64])
-        return silences
+        return self.silences_answer(peer=peer).read()
+
+    def silences_answer(self, *, peer: str = "") -> SilencesAnswer:
+        """The answer to GET /silences, read on demand (its digest tells an answer that is the
+        same as an earlier one), from the first peer that answers or from `peer` only."""
+        return SilencesAnswer(*self._body("GET", "/silences", only=peer))
 
     def get_silence(self, silence_id: str) -> Silence:
         body = self._json("GET", f"/silence/{silence_id}", about_silence=True)
@@ -220,25 +216,77 @@ class AlertmanagerClient:
         inhibited: bool = True,
         filters: list[str] | None = None,
     ) -> AlertList:
+        items = self.list_alert_items(
+            active=active, silenced=silenced, inhibited=inhibited, filters=filters
+        )
+        alerts = AlertList(unreadable=items.unreadable)
+        for item in items:
+            try:
+                alerts.append(item.read())
+            except Unreadable as e:
+                alerts.unreadable.append(str(e))
+        return alerts
+
+    def list_alert_items(
+        self,
+        *,
+        active: bool = True,
+        silenced: bool = True,
+        inhibited: bool = True,
+        filters: list[str] | None = None,
+    ) -> AlertItems:
+        """The alerts, identified and digested but not read (alertmanager_answers)."""
         params = {
             "active": _bool(active),
             "silenced": _bool(silenced),
             "inhibited": _bool(inhibited),
             "filter": filters or [],
         }
-        alerts = AlertList()
-        for item in _list(self._json("GET", "/alerts", params=params)):
-            try:
-                alerts.append(Alert.from_api(item))
-            except Unreadable as e:
-                alerts.unreadable.append(str(e))
-            except (KeyError, TypeError, ValueError, AttributeError) as e:
-                alerts.unreadable.append(f"an alert alertui cannot read ({type(e).__name__}: {e})")
-        return alerts
+        return alert_items(_list(self._json("GET", "/alerts", params=params)))
 
     def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
         """Push alerts (used by the demo and tests to feed a real Alertmanager)."""
         self._json("POST", "/alerts", json=alerts)
+
+
+class SilencesAnswer:
+    """One peer's answer to GET /silences: its digest, and its silences read on demand."""
+
+    def __init__(self, peer: str, body: bytes):
+        self.peer = peer
+        self._items = _list(_loads(peer, body))
+        # Of each item as sent, in an order of their own: Alertmanager lists its silences in
+        # an order that changes from one answer to the next.
+        said = sorted(map(repr, self._items))
+        self.digest = digest("\n".join(said).encode("utf-8", "backslashreplace"))
+
+    def ids(self) -> set[str]:
+        """The ids of the silences listed, readable or not."""
+        return {
+            i["id"] for i in self._items if isinstance(i, dict) and isinstance(i.get("id"), str)
+        }
+
+    def read(self) -> SilenceList:
+        silences = SilenceList()
+        for item in self._items:
+            try:
+                silences.append(Silence.from_api(item))
+            except Unreadable as e:
+                silences.unreadable.append(str(e))
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    silences.unreadable_ids.add(item["id"][:64])
+        return silences
+
+
+def _loads(peer: str, body: bytes):
+    if not body:
+        return None
+    try:
+        return values.loads(body)
+    except ValueError:
+        raise AlertmanagerError(
+            f"{peer} answered with something that is not JSON", peer=peer
+        ) from None
 
 
 def _parse(from_api, data):

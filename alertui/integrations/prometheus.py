@@ -5,11 +5,11 @@ errors carry Prometheus's own message.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from alertui.integrations import values
 from alertui.integrations.connection import Connection
 from alertui.integrations.http import DEFAULT_MAX_RESPONSE_BYTES, Transport, TransportError
 from alertui.integrations.values import parse_time
@@ -117,7 +117,7 @@ class PrometheusClient:
         if answer.access_refused:
             raise PrometheusError(f"{self.url}: {answer.access_refused}", answer.status)
         try:
-            body = json.loads(answer.body)
+            body = values.loads(answer.body)
         except ValueError:
             body = None
         if not isinstance(body, dict):

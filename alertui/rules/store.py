@@ -24,19 +24,20 @@ _index: tuple[object, dict[str, list[tuple[str, dict]]]] = (None, {})
 
 def replace_rules(source: str, rules) -> None:
     """The alerting rules of `source` are now `rules` (integrations.prometheus.Rule)."""
-    alerting = [r for r in rules if r.type == "alerting" and r.name][:MAX_RULES]
+    alerting = [
+        (r.group[:255], r.name[:255], r.query, r.labels)
+        for r in rules
+        if r.type == "alerting" and r.name
+    ][:MAX_RULES]
     with transaction.atomic():
-        AlertingRule.objects.filter(source=source).delete()
+        stored = AlertingRule.objects.filter(source=source)
+        if list(stored.order_by("id").values_list("group", "name", "query", "labels")) == alerting:
+            return  # unchanged: the web processes keep their index (see _version)
+        stored.delete()
         AlertingRule.objects.bulk_create(
             (
-                AlertingRule(
-                    source=source,
-                    group=r.group[:255],
-                    name=r.name[:255],
-                    query=r.query,
-                    labels=r.labels,
-                )
-                for r in alerting
+                AlertingRule(source=source, group=group, name=name, query=query, labels=labels)
+                for group, name, query, labels in alerting
             ),
             batch_size=1000,
         )

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from alertui.audit.models import AuditEvent, PendingChange
@@ -23,8 +24,10 @@ from alertui.integrations.alertmanager import (
     AlertmanagerError,
     AlertmanagerUnavailable,
     SilenceList,
+    SilencesAnswer,
 )
 from alertui.integrations.alertmanager import Silence as AmSilence
+from alertui.integrations.alertmanager_answers import digest
 from alertui.matchers import format_matchers
 from alertui.silences import intents, recorder
 from alertui.silences.models import Silence
@@ -62,7 +65,19 @@ def sync_silences(cluster: Cluster, client: AlertmanagerClient | None = None) ->
     run = health.Run(health.ALERTMANAGER_SILENCES, cluster.name)
     read_at = timezone.now()
     try:
-        silences = newest_silences(client)
+        answers = peer_answers(client)
+        # The steady case: every peer says what it said last time, the mirror is as that run
+        # left it, and no change made through alertui is still being settled.
+        key = _key(answers, cluster.name)
+        last_note = None
+        if not PendingChange.objects.filter(cluster=cluster.name).exists():
+            last_note = run.same_as_last(key)
+        if last_note is not None:
+            result.seen = len(set().union(*(answer.ids() for answer in answers)))
+            result.note = last_note
+            run.success(note=last_note, key=key)
+            return result
+        silences = newest_silences(answers)
     except AlertmanagerError as e:
         run.failure(e.message)
         result.error = e.message
@@ -101,37 +116,57 @@ def sync_silences(cluster: Cluster, client: AlertmanagerClient | None = None) ->
     if result.error:
         run.failure(result.error)
     else:
-        run.success(changed=bool(result.recorded), note=result.note)
+        settled = not result.deferred and not plan.closures and not plan.credits
+        key = _key(answers, cluster.name) if settled else ""
+        run.success(changed=bool(result.recorded), note=result.note, key=key)
     return result
 
 
-def newest_silences(client: AlertmanagerClient) -> SilenceList:
-    """The silences of every peer that answers, each at its newest version.
+def _key(answers: list[SilencesAnswer], cluster: str) -> str:
+    """The peers' answers (which peers answered, and what) and the cluster's mirror rows as of
+    now: every write of a mirror row moves their count or their newest last_seen_at."""
+    said = digest(" ".join(f"{a.peer} {a.digest}" for a in answers).encode())
+    mirror = Silence.objects.filter(cluster=cluster, in_alertmanager=True).aggregate(
+        rows=Count("pk"), newest=Max("last_seen_at")
+    )
+    newest = mirror["newest"].isoformat() if mirror["newest"] else "-"
+    return f"{said} {mirror['rows']} {newest}"
+
+
+def peer_answers(client: AlertmanagerClient) -> list[SilencesAnswer]:
+    """The silences answer of every peer that answers; AlertmanagerError when none does (one
+    peer down is not an outage: the others are read)."""
+    answers: list[SilencesAnswer] = []
+    errors: list[AlertmanagerError] = []
+    for url in client.urls:
+        try:
+            answers.append(client.silences_answer(peer=url))
+        except AlertmanagerError as e:
+            errors.append(e)
+    if answers:
+        return answers
+    if len(errors) == 1:
+        raise errors[0]
+    raise AlertmanagerUnavailable("; ".join(e.message for e in errors))
+
+
+def newest_silences(answers: list[SilencesAnswer]) -> SilenceList:
+    """The silences of every peer's answer, each at its newest version.
 
     A peer may not have heard of a change another peer took (gossip lags, or a partition cuts
     the peers off from each other) and shows the silence as it was before: read alone, that
     would be recorded as a change back, and the real change again once the peers agree.
     Alertmanager itself keeps, of two versions of a silence, the one updated last; so does
-    this. One peer down is not an outage: the others are read."""
+    this."""
     newest: dict[str, AmSilence] = {}
     merged = SilenceList()
-    errors: list[AlertmanagerError] = []
-    for url in client.urls:
-        try:
-            listed = client.list_silences(peer=url)
-        except AlertmanagerError as e:
-            errors.append(e)
-            continue
+    for listed in (answer.read() for answer in answers):
         for silence in listed:
             kept = newest.get(silence.id)
             if kept is None or _updated_later(silence, kept):
                 newest[silence.id] = silence
         merged.unreadable += [u for u in listed.unreadable if u not in merged.unreadable]
         merged.unreadable_ids |= listed.unreadable_ids
-    if len(errors) == len(client.urls):
-        if len(errors) == 1:
-            raise errors[0]
-        raise AlertmanagerUnavailable("; ".join(e.message for e in errors))
     merged.extend(newest.values())
     return merged
 

@@ -52,9 +52,20 @@ class Run:
         status, _ = SourceStatus.objects.get_or_create(name=self.name, defaults=self.fields)
         return status
 
-    def success(self, changed: bool = False, note: str = "") -> None:
+    def same_as_last(self, key: str) -> str | None:
+        """The note of the last run when it succeeded and ended with this `key` too (what the
+        source said, and what the database held after it), so this run has nothing to compare
+        or write; None when anything may differ."""
+        found = SourceStatus.objects.filter(
+            name=self.name, answer_key=key, failing_since=None
+        ).values_list("note", flat=True)
+        return found[0] if key and found else None
+
+    def success(self, changed: bool = False, note: str = "", key: str = "") -> None:
+        """`key`: see same_as_last ("": none, the next run compares everything)."""
         now = timezone.now()
         status = self._row()
+        status.answer_key = key[:255]
         status.note = note[:2000]
         status.last_attempt_at = now
         status.last_success_at = now
@@ -72,6 +83,7 @@ class Run:
         self._row()
         # F() updates: two processes failing at once must both count.
         SourceStatus.objects.filter(name=self.name).update(
+            answer_key="",
             last_attempt_at=now,
             last_error=error[:2000],
             last_duration=time.monotonic() - self.started,

@@ -24,6 +24,9 @@ class SourceStatus(models.Model):
     version = models.PositiveBigIntegerField(default=0)
     changed_at = models.DateTimeField(null=True)  # with version: identifies one snapshot
     last_duration = models.FloatField(null=True)  # seconds the last run took
+    # What the last successful run read and left behind, as its sync digests it (health.Run
+    # same_as_last): a run that finds the same has nothing to write.
+    answer_key = models.CharField(max_length=255, blank=True)
     runs = models.PositiveBigIntegerField(default=0)
     errors = models.PositiveBigIntegerField(default=0)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from alertui import clusters
@@ -85,8 +85,12 @@ def _sync_source(cluster: str, url: str, result: TargetSyncResult) -> None:
     template = rows.template_version()
     with transaction.atomic():
         mine = {"cluster": cluster, "source": url}
-        known = {(f.scrape_pool, f.scrape_url): f for f in FailingTarget.objects.filter(**mine)}
-        new_rows, changed_rows, rendered_rows, history = [], [], [], []
+        # Without the stored cells: the sync only writes them (rows.refresh).
+        known = {
+            (f.scrape_pool, f.scrape_url): f
+            for f in FailingTarget.objects.filter(**mine).defer("row_html")
+        }
+        new_rows, changed_rows, rendered_rows, scraped_rows, history = [], [], [], [], []
         for key, target in failing.items():
             fields = _target_fields(key, target)
             row = known.get(key)
@@ -106,23 +110,23 @@ def _sync_source(cluster: str, url: str, result: TargetSyncResult) -> None:
                         down_at=now,
                     )
                 )
-            elif any(getattr(row, k) != v for k, v in fields.items()) or not rows.is_current(
-                row, template
-            ):
-                # Rendered again only when what the cells show changed: the last scrape,
-                # which moves at every scrape, is not in them.
-                render = not rows.is_current(row, template) or any(
-                    getattr(row, k) != fields[k] for k in rows.SHOWN if k in fields
-                )
-                for name, value in fields.items():
-                    setattr(row, name, value)
-                if render:
-                    rows.refresh(row, template)
-                (rendered_rows if render else changed_rows).append(row)
-        # In bulk: a failing target's last scrape moves at every scrape, so most rows change.
+                continue
+            # Rendered again only when what the cells show changed: the last scrape, which
+            # moves at every scrape, is not in them, and is all that changes most of the time.
+            changed = {k for k, v in fields.items() if getattr(row, k) != v}
+            for name in changed:
+                setattr(row, name, fields[name])
+            if row.row_template != template or changed & set(rows.SHOWN):
+                rows.refresh(row, template)
+                rendered_rows.append(row)
+            elif changed - set(_SCRAPE_TIMES):
+                changed_rows.append(row)
+            elif changed:
+                scraped_rows.append(row)
         FailingTarget.objects.bulk_create(new_rows, batch_size=500)
         FailingTarget.objects.bulk_update(changed_rows, list(_TARGET_FIELDS), batch_size=500)
         FailingTarget.objects.bulk_update(rendered_rows, _STORED_FIELDS, batch_size=500)
+        _write_scrape_times(scraped_rows)
         TargetHistory.objects.bulk_create(history, batch_size=500)
         result.went_down += len(new_rows)
         recovered = [row for key, row in known.items() if key not in failing]
@@ -136,21 +140,22 @@ def _sync_source(cluster: str, url: str, result: TargetSyncResult) -> None:
         _replace_pools(
             mine, set(pools) | set(up_counts) | set(failing_counts), up_counts, failing_counts
         )
-        RuleFailure.objects.filter(**mine).delete()
-        RuleFailure.objects.bulk_create(
-            RuleFailure(
-                **mine,
-                group=r.group[:255],
-                file=r.file,
-                name=r.name[:255],
-                type=r.type[:16],
-                query=r.query,
-                error=r.last_error,
-                last_evaluation=r.last_evaluation,
+        rule_failures = [r for r in rules if r.health == "err"]
+        if rule_failures or RuleFailure.objects.filter(**mine).exists():
+            RuleFailure.objects.filter(**mine).delete()
+            RuleFailure.objects.bulk_create(
+                RuleFailure(
+                    **mine,
+                    group=r.group[:255],
+                    file=r.file,
+                    name=r.name[:255],
+                    type=r.type[:16],
+                    query=r.query,
+                    error=r.last_error,
+                    last_evaluation=r.last_evaluation,
+                )
+                for r in rule_failures
             )
-            for r in rules
-            if r.health == "err"
-        )
     rule_store.replace_rules(url, rules)  # what the alerts page shows as an alert's expression
     result.failing += len(failing)
     run.success(changed=True)
@@ -170,6 +175,29 @@ _TARGET_FIELDS = (
 
 
 _STORED_FIELDS = [*_TARGET_FIELDS, "row_html", "row_template"]
+# What moves at every scrape of a failing target, and nothing else does.
+_SCRAPE_TIMES = ("last_scrape", "last_scrape_duration")
+
+
+def _write_scrape_times(changed: list[FailingTarget], chunk: int = 500) -> None:
+    """The new scrape times of `changed`, in one statement per `chunk` rows. Every failing
+    target has a new one at each sync; Django's bulk_update builds an expression object per
+    row and field, which cost more than the rest of the sync."""
+    table = connection.ops.quote_name(FailingTarget._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    for start in range(0, len(changed), chunk):
+        part = changed[start : start + chunk]
+        cases = " ".join(["WHEN %s THEN %s"] * len(part))
+        sql = (
+            f"UPDATE {table} SET last_scrape = CASE id {cases} END, "
+            f"last_scrape_duration = CASE id {cases} END "
+            f"WHERE id IN ({', '.join(['%s'] * len(part))})"
+        )
+        params = [v for row in part for v in (row.pk, adapt(row.last_scrape))]
+        params += [v for row in part for v in (row.pk, float(row.last_scrape_duration))]
+        params += [row.pk for row in part]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def _target_fields(key, target) -> dict:

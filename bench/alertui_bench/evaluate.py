@@ -3,12 +3,15 @@ miss from the same run's numbers."""
 
 from __future__ import annotations
 
+# Issue #13's table (the first from the issue before it).
 TARGET_PAGE_VS_AM = 0.5  # alerts page p50 <= 0.5 x raw Alertmanager GET p50
-TARGET_SYNC_VS_RAW = 1.5  # steady sync p50 <= 1.5 x raw fetch-and-parse p50
-TARGET_AUDIT_MS = 100.0  # audit page with a filter over 100k rows, p50
-TARGET_WEB_MB = 300.0  # max RSS of one web process
-TARGET_RPS = 50.0  # /alerts/ under concurrent load
-TARGET_LOAD_P99_MS = 500.0
+TARGET_PAGE_MS = 30.0  # /targets/ and /silences/ p50
+TARGET_AUDIT_MS = 50.0  # audit page filtered by person and action over 100k rows, p50
+TARGET_SYNC_VS_RAW = 1.2  # steady sync p50 <= 1.2 x raw fetch-and-parse p50
+TARGET_FIRST_MS = 100.0  # first /alerts/ request after a web worker starts
+TARGET_RPS = 150.0  # /alerts/ under concurrent load (2 workers)
+TARGET_LOAD_P99_MS = 300.0
+TARGET_WEB_MB = 200.0  # peak RSS of one web worker (the issue: at 3 clusters x 10,000 alerts)
 
 
 def _check(key: str, target: str, measured: str, ratio: float, limit: str, ok: bool) -> dict:
@@ -37,8 +40,9 @@ def evaluate(res: dict) -> list[dict]:
         res["web"]["memory_after_pages"]["max_worker_hwm"],
     )
     load = res["web"]["load"]
-    load_ok = load["rps"] >= TARGET_RPS and load["p99"] < TARGET_LOAD_P99_MS and load["full_pages"]
+    load_ok = load["rps"] >= TARGET_RPS and load["p99"] <= TARGET_LOAD_P99_MS and load["full_pages"]
     load_ok = load_ok and not load["errors_http"] and not load["errors_socket"]
+    first = res["web"]["alerts_first_request_ms"]
     rows = [
         _check(
             "page_vs_am",
@@ -48,9 +52,30 @@ def evaluate(res: dict) -> list[dict]:
             f"<= {TARGET_PAGE_VS_AM}",
             alerts_p50 <= TARGET_PAGE_VS_AM * am_p50,
         ),
+        *(
+            _check(
+                "page",
+                f"{path} p50 <= {TARGET_PAGE_MS:.0f} ms",
+                f"{pages[name]['p50']:.1f} ms",
+                pages[name]["p50"] / TARGET_PAGE_MS,
+                f"<= {TARGET_PAGE_MS:.0f} ms",
+                pages[name]["p50"] <= TARGET_PAGE_MS,
+            )
+            for name, path in (("targets", "/targets/"), ("silences", "/silences/"))
+        ),
+        _check(
+            "audit",
+            f"audit page, person and action filter over {res['seed']['rows']:,} rows, p50 "
+            f"<= {TARGET_AUDIT_MS:.0f} ms",
+            f"{audit:.1f} ms",
+            audit / TARGET_AUDIT_MS,
+            f"<= {TARGET_AUDIT_MS:.0f} ms",
+            audit <= TARGET_AUDIT_MS,
+        ),
         _check(
             "sync_vs_raw",
-            "steady sync cycle p50 <= 1.5 x raw fetch-and-parse p50 (same 5 endpoints)",
+            f"steady sync cycle p50 <= {TARGET_SYNC_VS_RAW} x raw fetch-and-parse p50 (same 5 "
+            "endpoints)",
             f"{total:.1f} ms vs {raw_all:.1f} ms",
             total / raw_all,
             f"<= {TARGET_SYNC_VS_RAW}",
@@ -58,35 +83,37 @@ def evaluate(res: dict) -> list[dict]:
         ),
         _check(
             "sync_alerts_vs_raw",
-            "(detail) steady sync_alerts p50 <= 1.5 x raw GET /api/v2/alerts + parse p50",
+            f"steady sync_alerts p50 <= {TARGET_SYNC_VS_RAW} x raw GET /api/v2/alerts + parse p50",
             f"{alerts_sync:.1f} ms vs {raw_alerts:.1f} ms",
             alerts_sync / raw_alerts,
             f"<= {TARGET_SYNC_VS_RAW}",
             alerts_sync <= TARGET_SYNC_VS_RAW * raw_alerts,
         ),
         _check(
-            "audit",
-            f"audit page, filter over {res['seed']['rows']:,} rows, p50 < 100 ms",
-            f"{audit:.1f} ms",
-            audit / TARGET_AUDIT_MS,
-            "< 100 ms",
-            audit < TARGET_AUDIT_MS,
-        ),
-        _check(
-            "web_memory",
-            "web process (gunicorn worker) peak RSS < 300 MB",
-            f"{web:.0f} MB",
-            web / TARGET_WEB_MB,
-            "< 300 MB",
-            web < TARGET_WEB_MB,
+            "first",
+            f"first /alerts/ request after a web worker starts <= {TARGET_FIRST_MS:.0f} ms",
+            f"{first:.0f} ms",
+            first / TARGET_FIRST_MS,
+            f"<= {TARGET_FIRST_MS:.0f} ms",
+            first <= TARGET_FIRST_MS,
         ),
         _check(
             "load",
-            "/alerts/ under load: >= 50 req/s with p99 < 500 ms",
+            f"/alerts/ under load (2 workers): >= {TARGET_RPS:.0f} req/s with p99 <= "
+            f"{TARGET_LOAD_P99_MS:.0f} ms",
             f"{load['rps']:.1f} req/s, p99 {load['p99']:.0f} ms",
             load["rps"] / TARGET_RPS,
-            ">= 50 req/s, p99 < 500 ms",
+            f">= {TARGET_RPS:.0f} req/s, p99 <= {TARGET_LOAD_P99_MS:.0f} ms",
             load_ok,
+        ),
+        _check(
+            "web_memory",
+            f"web worker peak RSS <= {TARGET_WEB_MB:.0f} MB (one cluster here; 3 clusters: "
+            "bench/clusters.py)",
+            f"{web:.0f} MB",
+            web / TARGET_WEB_MB,
+            f"<= {TARGET_WEB_MB:.0f} MB",
+            web <= TARGET_WEB_MB,
         ),
     ]
     for row in rows:
@@ -118,6 +145,13 @@ def _why(key: str, res: dict) -> str:
             f"count(*) p50 {q['count']['p50']:.1f} ms and first page p50 "
             f"{q['first_page']['p50']:.1f} ms over {q['matching_rows']} matching rows; "
             "plans below."
+        )
+    if key == "page":
+        return "see the page profiles below."
+    if key == "first":
+        return (
+            "the worker loads the snapshot as it starts (alertui/wsgi.py); a first request "
+            "that still pays for it came before the load ended. See the snapshot reload times."
         )
     if key == "web_memory":
         return "see the per-worker VmHWM table and the snapshot size."

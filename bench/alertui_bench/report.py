@@ -43,7 +43,8 @@ def render_markdown(report: dict) -> str:
     out += [
         "",
         "Ratio: page / Alertmanager and sync / raw for the relative targets; measured / "
-        "limit for the audit page and memory; req/s / 50 for the load (>= 1 passes).",
+        "limit for pages, the first request and memory; req/s / 150 for the load (>= 1 "
+        "passes).",
         "",
     ]
     misses = [(res, row) for res in report["runs"] for row in res["checks"] if not row["pass"]]
