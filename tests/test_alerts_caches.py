@@ -219,3 +219,18 @@ def test_a_start_without_a_database_leaves_the_load_to_the_first_request(
     monkeypatch.undo()
     big_snapshot(tag, count=5)
     assert len(snapshot.current_alerts()) == 5
+
+
+def test_a_starting_worker_prepares_the_default_alerts_view(tag, silencer_client, monkeypatch):
+    """alertui/wsgi.py calls views.warm: the first request finds the default view (all active
+    alerts, grouped by alertname) already selected and grouped."""
+    big_snapshot(tag, count=50)
+    views.warm()
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the default view was selected again on the first request")
+
+    monkeypatch.setattr(snapshot, "select", not_again)
+    page = silencer_client.get("/alerts/")
+    assert page.status_code == 200
+    assert page.content.decode().count('class="alert-row') >= 1

@@ -1,10 +1,11 @@
+import logging
 import sys
 
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import render
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.views.decorators.http import require_GET
 
 from alertui.accounts.roles import can_silence
@@ -23,6 +24,7 @@ COLLAPSE_OVER = 5
 ALERTS_PER_GROUP = 10  # active criticals shown in a collapsed group, at most
 EXPANDED_LIMIT = 500
 DEFAULT_STATES = ("active",)
+log = logging.getLogger(__name__)
 # Shown on an alert's one-line summary, when present; the rest are in its details.
 KEY_LABELS = ("namespace", "job", "instance", "service", "pod", "cluster")
 
@@ -163,6 +165,21 @@ def alert_list(request):
     if htmx.wants_partial(request):
         return htmx.partial(request, results)
     return render(request, "alerts/list.html", {**ctx, "results": results})
+
+
+def warm() -> None:
+    """As a web worker starts (alertui/wsgi.py): the snapshot, the default view over it and the
+    page's compiled template, so that the first request costs what the next ones do. Never
+    fails the start (snapshot.warm says why it could not load)."""
+    snapshot.warm()
+    try:
+        everything, _shown, _groups = snapshot.grouped_view(
+            [], [], set(DEFAULT_STATES), "alertname"
+        )
+        snapshot.overview(everything)
+        get_template("alerts/list.html")
+    except Exception:  # noqa: BLE001 - a start must not fail on this
+        log.warning("the default alerts view was not prepared at start", exc_info=True)
 
 
 def _shown_params(query: dict, groups: list[snapshot.AlertGroup]) -> QueryDict:

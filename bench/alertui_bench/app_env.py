@@ -81,6 +81,19 @@ def django_env(db_url: str, am_url: str, prom_url: str, secret: str) -> dict:
     return env
 
 
+def clusters_env(env: dict, tmpdir: Path, clusters: list[tuple[str, str]], prom_url: str) -> dict:
+    """`env` for several clusters: a CLUSTERS_FILE naming each (its Alertmanager, and the one
+    Prometheus every cluster reads here) instead of ALERTMANAGER_URL and PROMETHEUS_URL."""
+    path = tmpdir / "clusters.yaml"
+    lines = ["clusters:"]
+    for name, url in clusters:
+        lines += [f"  - name: {name}", f"    alertmanagers: [{url}]"]
+        lines += [f"    prometheus: [{prom_url}]"]
+    path.write_text("\n".join(lines) + "\n")
+    env = {k: v for k, v in env.items() if k not in ("ALERTMANAGER_URL", "PROMETHEUS_URL")}
+    return {**env, "CLUSTERS_FILE": str(path)}
+
+
 def manage(command: list[str], env: dict, log_path: Path, timeout: float) -> str:
     """`manage.py COMMAND...` to completion; BenchError with the log tail unless it exits 0."""
     return run_checked(command[0], [PYTHON, "manage.py", *command], log_path, timeout, env=env)

@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 
 from .alertmanager_data import alert_count, make_alerts, make_silences, post_alerts, post_silences
-from .app_env import clear_redis_keys, create_database, django_env, manage
+from .app_env import clear_redis_keys, clusters_env, create_database, django_env, manage
 from .celery_worker import celery_bench
 from .children import run_child
 from .config import AM_VERSION, HTTP_TIMEOUT, LOGIN_USER, log
@@ -49,21 +49,33 @@ def _bench_count(n: int, args, tmp_root: Path, ports: list[int]) -> dict:
     t0 = time.monotonic()
     prom = start_prometheus(tmpdir / "prometheus", ports)
 
-    log(f"[{n} alerts] Alertmanager {AM_VERSION}")
-    am = start_alertmanager(tmpdir / "alertmanager")
+    k = args.clusters
+    log(f"[{n} alerts] Alertmanager {AM_VERSION}" + (f", {k} clusters" if k > 1 else ""))
+    ams = [start_alertmanager(tmpdir / f"alertmanager{i}") for i in range(k)]
+    am = ams[0]
+    res["clusters"] = k
     res["alertmanager_version"] = am.status().get("versionInfo", {}).get("version")
+    # One cluster's alerts, re-sent and churned by the sync measurements (of the first cluster).
     alerts = make_alerts(n, seed=n)
     alerts_file = tmpdir / "alerts.json"
     alerts_file.write_text(json.dumps(alerts))
-    t1 = time.monotonic()
-    post_alerts(am.url, alerts)
-    wait_until(lambda: alert_count(am.url) == n, 60, f"Alertmanager to list {n} alerts", 0.5)
-    setup["post_alerts"] = time.monotonic() - t1
-    t1 = time.monotonic()
-    res["silences"] = post_silences(
-        am.url, make_silences(alerts, args.silences, seed=n + 1), 0.1, seed=n + 2
-    )
-    setup["post_silences"] = time.monotonic() - t1
+    setup["post_alerts"] = setup["post_silences"] = 0.0
+    for i, each in enumerate(ams):
+        mine = alerts if i == 0 else make_alerts(n, seed=n + 100 * i)
+        t1 = time.monotonic()
+        post_alerts(each.url, mine)
+        wait_until(
+            lambda u=each.url: alert_count(u) == n, 60, f"Alertmanager to list {n} alerts", 0.5
+        )
+        setup["post_alerts"] += time.monotonic() - t1
+        t1 = time.monotonic()
+        posted = post_silences(
+            each.url, make_silences(mine, args.silences, seed=n + 1 + i), 0.1, seed=n + 2 + i
+        )
+        res.setdefault("silences", posted)
+        setup["post_silences"] += time.monotonic() - t1
+    names = [f"c{i + 1}" for i in range(k)] if k > 1 else ["default"]
+    clusters = list(zip(names, [each.url for each in ams], strict=True))
     body = requests.get(f"{am.url}/api/v2/alerts", timeout=HTTP_TIMEOUT).json()
     res["alert_states"] = dict(Counter(a["status"]["state"] for a in body))
     res["alerts_silenced"] = sum(bool(a["status"]["silencedBy"]) for a in body)
@@ -76,6 +88,8 @@ def _bench_count(n: int, args, tmp_root: Path, ports: list[int]) -> dict:
     db_url, drop_db = create_database(args.db, tmpdir)
     CLEANUP.push(f"drop {args.db} database", drop_db)
     env = django_env(db_url, am.url, prom.url, secret)
+    if k > 1:
+        env = clusters_env(env, tmpdir, clusters, prom.url)
     t1 = time.monotonic()
     manage(["migrate", "--noinput"], env, tmpdir / "migrate.log", 600)
     setup["migrate"] = time.monotonic() - t1
@@ -95,6 +109,7 @@ def _bench_count(n: int, args, tmp_root: Path, ports: list[int]) -> dict:
         "sync",
         {
             "am_url": am.url,
+            "clusters": clusters,
             "prom_url": prom.url,
             "alerts": n,
             "warmup": args.warmup,
@@ -110,7 +125,7 @@ def _bench_count(n: int, args, tmp_root: Path, ports: list[int]) -> dict:
     res["loadavg"]["after_sync"] = loadavg()
 
     log(f"[{n} alerts] Celery worker memory")
-    res["celery"] = celery_bench(env, tmpdir)
+    res["celery"] = celery_bench(env, tmpdir, names)
 
     log(f"[{n} alerts] in-process views and profiles")
     res["profile"] = run_child(

@@ -13,12 +13,12 @@ from .processes import Proc, tail, wait_until
 from .procfs import proc_status
 
 SYNC_TASK = "alertui.sync.tasks.sync_source"
-SYNC_KINDS = ["silences", "alerts", "targets"]  # of the one (default) cluster
+SYNC_KINDS = ["silences", "alerts", "targets"]
 
 
-def celery_bench(env: dict, tmpdir: Path, rounds: int = 3) -> dict:
+def celery_bench(env: dict, tmpdir: Path, clusters: list[str], rounds: int = 3) -> dict:
     """A real worker (--pool solo: tasks run in the worker process itself) running the three
-    sync tasks `rounds` times; its VmHWM is the peak memory of a sync worker."""
+    sync tasks of each cluster `rounds` times; its VmHWM is the peak memory of a sync worker."""
     from celery import Celery
 
     queue = f"alertui-bench-{os.getpid()}"
@@ -50,25 +50,26 @@ def celery_bench(env: dict, tmpdir: Path, rounds: int = 3) -> dict:
             "celery worker ready",
         )
         idle = proc_status(worker.pid)
-        for _ in range(rounds):
-            for kind in SYNC_KINDS:
-                app.send_task(
-                    SYNC_TASK, args=(kind, env.get("CLUSTER_NAME", "default")), queue=queue
-                )
+        sent = [
+            (kind, cluster) for _ in range(rounds) for kind in SYNC_KINDS for cluster in clusters
+        ]
+        for kind, cluster in sent:
+            app.send_task(SYNC_TASK, args=(kind, cluster), queue=queue)
 
         def done():
             text = worker.log_path.read_text(errors="replace")
             if re.search(r"Task \S+\[[^\]]+\] (raised|retry)", text):
                 raise BenchError(f"a sync task failed:\n{tail(worker.log_path)}")
-            return len(re.findall(r"Task \S+\[[^\]]+\] succeeded in", text)) >= rounds * 3
+            return len(re.findall(r"Task \S+\[[^\]]+\] succeeded in", text)) >= len(sent)
 
-        wait_until(done, 900, f"{rounds * 3} sync tasks done", 0.5)
+        wait_until(done, 900, f"{len(sent)} sync tasks done", 0.5)
         text = worker.log_path.read_text(errors="replace")
         # The solo pool runs them in the order sent.
         seconds = re.findall(r"Task \S+\[[^\]]+\] succeeded in ([\d.]+)s", text)
+        several = len(clusters) > 1
         runs = [
-            (f"sync_{SYNC_KINDS[i % len(SYNC_KINDS)]}", float(sec) * 1000)
-            for i, sec in enumerate(seconds)
+            (f"sync_{kind}" + (f" {cluster}" if several else ""), float(sec) * 1000)
+            for (kind, cluster), sec in zip(sent, seconds, strict=False)
         ]
         return {
             "command": shlex.join(["celery", *cmd[1:]]),

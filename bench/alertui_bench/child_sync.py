@@ -42,34 +42,48 @@ SAMPLES = (
 class RawFetches:
     """What any client pays to read Alertmanager and Prometheus: the reference for the sync."""
 
-    def __init__(self, am: str, prom: str, alerts: int):
+    def __init__(self, ams: list[str], prom: str, alerts: int):
         self.session = requests.Session()
-        self.am = am
-        self.alerts = alerts
+        self.ams = ams
+        self.am = ams[0]  # re-sends and churn go to the first cluster
+        self.alerts = alerts  # per Alertmanager
+        # What each cluster's sync reads: its Alertmanager, and here the same Prometheus.
         self.sources = [
-            f"{am}/api/v2/silences",
-            f"{am}/api/v2/alerts?active=true&silenced=true&inhibited=true",
-            f"{prom}/api/v1/targets?state=active",
-            f"{prom}/api/v1/scrape_pools",
-            f"{prom}/api/v1/rules",
+            url
+            for am in ams
+            for url in (
+                f"{am}/api/v2/silences",
+                f"{am}/api/v2/alerts?active=true&silenced=true&inhibited=true",
+                f"{prom}/api/v1/targets?state=active",
+                f"{prom}/api/v1/scrape_pools",
+                f"{prom}/api/v1/rules",
+            )
         ]
 
     def alerts_fetch(self) -> tuple[float, float, float, int]:
-        """GET /api/v2/alerts: seconds to fetch, to fetch and parse with json, to fetch and
-        parse as the sync reads answers (values.loads: orjson, the collector paused), bytes."""
-        t0 = time.perf_counter()
-        r = self.session.get(f"{self.am}/api/v2/alerts", timeout=HTTP_TIMEOUT)
-        body = r.content
-        t1 = time.perf_counter()
-        data = json.loads(body)
-        t2 = time.perf_counter()
-        values.loads(body)
-        t3 = time.perf_counter()
-        if r.status_code != 200 or len(data) != self.alerts:
-            raise BenchError(
-                f"GET /api/v2/alerts: {r.status_code}, {len(data)} alerts, not {self.alerts}"
-            )
-        return t1 - t0, t2 - t0, (t1 - t0) + (t3 - t2), len(body)
+        """GET /api/v2/alerts of every Alertmanager: seconds to fetch, to fetch and parse with
+        json, to fetch and parse as the sync reads answers (values.loads: orjson, the
+        collector paused), bytes."""
+        fetch = parse = fast = 0.0
+        size = 0
+        for am in self.ams:
+            t0 = time.perf_counter()
+            r = self.session.get(f"{am}/api/v2/alerts", timeout=HTTP_TIMEOUT)
+            body = r.content
+            t1 = time.perf_counter()
+            data = json.loads(body)
+            t2 = time.perf_counter()
+            values.loads(body)
+            t3 = time.perf_counter()
+            if r.status_code != 200 or len(data) != self.alerts:
+                raise BenchError(
+                    f"GET /api/v2/alerts: {r.status_code}, {len(data)} alerts, not {self.alerts}"
+                )
+            fetch += t1 - t0
+            parse += t2 - t0
+            fast += (t1 - t0) + (t3 - t2)
+            size += len(body)
+        return fetch, parse, fast, size
 
     def all_fetch(self) -> tuple[float, int]:
         """Fetch and parse the 5 endpoints one sync cycle reads: seconds, bytes."""
@@ -83,30 +97,28 @@ class RawFetches:
         return time.perf_counter() - t0, size
 
 
-def cycle() -> tuple[dict, dict]:
-    """One sync cycle as `manage.py sync` runs it, each phase timed; BenchError if one failed."""
-    results = {}
+PHASES = (("silences", sync_silences), ("alerts", sync_alerts), ("targets", sync_targets))
+
+
+def cycle(clusters: list[str]) -> tuple[dict, dict]:
+    """One sync cycle as `manage.py sync` runs it (each kind, each cluster), each phase timed;
+    the results of the first cluster; BenchError if one failed."""
+    results, times = {}, {}
     c0 = time.process_time()
     t0 = time.perf_counter()
-    results["silences"] = sync_silences()
-    t1 = time.perf_counter()
-    results["alerts"] = sync_alerts()
-    t2 = time.perf_counter()
-    results["targets"] = sync_targets()
-    t3 = time.perf_counter()
-    times = {
-        "silences": t1 - t0,
-        "alerts": t2 - t1,
-        "targets": t3 - t2,
-        "total": t3 - t0,
-        "total_cpu": time.process_time() - c0,
-    }
-    for name, res in results.items():
-        if res.skipped:
-            raise BenchError(f"sync_{name} skipped: another run holds its Redis lock")
-        error = getattr(res, "error", "") or "; ".join(getattr(res, "errors", []) or [])
-        if error:
-            raise BenchError(f"sync_{name} failed: {error}")
+    for name, function in PHASES:
+        started = time.perf_counter()
+        for cluster in clusters:
+            res = function(cluster=cluster)
+            if res.skipped:
+                raise BenchError(f"sync_{name} skipped: another run holds its Redis lock")
+            error = getattr(res, "error", "") or "; ".join(getattr(res, "errors", []) or [])
+            if error:
+                raise BenchError(f"sync_{name} of {cluster} failed: {error}")
+            results.setdefault(name, res)
+        times[name] = time.perf_counter() - started
+    times["total"] = time.perf_counter() - t0
+    times["total_cpu"] = time.process_time() - c0
     return times, results
 
 
@@ -114,12 +126,13 @@ def measure_sync(spec: dict) -> dict:
     """Raw fetch-and-parse vs. the sync functions, interleaved rep by rep, plus RSS."""
     payload = json.loads(Path(spec["alerts_file"]).read_text())
     am, n = spec["am_url"], spec["alerts"]
-    raw = RawFetches(am, spec["prom_url"], n)
+    clusters = [name for name, _url in spec["clusters"]]
+    raw = RawFetches([url for _name, url in spec["clusters"]], spec["prom_url"], n)
     out: dict = {"rss_mb": {"after_setup": rusage_mb()}}
     for _ in range(spec["warmup"]):
         raw.alerts_fetch()
         raw.all_fetch()
-    times, results = cycle()
+    times, results = cycle(clusters)
     s, a, t = results["silences"], results["alerts"], results["targets"]
     out["first"] = {
         "seconds": times,
@@ -131,8 +144,8 @@ def measure_sync(spec: dict) -> dict:
     }
     out["rss_mb"]["after_first_sync"] = rusage_mb()
     for _ in range(spec["warmup"]):
-        cycle()
-    out.update(_steady(raw, spec["reps"]))
+        cycle(clusters)
+    out.update(_steady(raw, spec["reps"], clusters))
     out["rss_mb"]["after_steady"] = rusage_mb()
 
     # Not timed: queries per phase, and a profile of one steady cycle.
@@ -149,7 +162,7 @@ def measure_sync(spec: dict) -> dict:
     out["steady_queries"] = queries
     profile = cProfile.Profile()
     profile.enable()
-    cycle()
+    cycle(clusters)
     profile.disable()
     out["steady_profile"] = profile_text(profile, "cumulative", 35)
 
@@ -159,7 +172,7 @@ def measure_sync(spec: dict) -> dict:
     return out
 
 
-def _steady(raw: RawFetches, reps: int) -> dict:
+def _steady(raw: RawFetches, reps: int, clusters: list[str]) -> dict:
     """`reps` steady cycles (nothing changed), each right after the raw fetches."""
     samples: dict[str, list[float]] = {k: [] for k in SAMPLES}
     steady_changes = Counter()
@@ -170,7 +183,7 @@ def _steady(raw: RawFetches, reps: int) -> dict:
         samples["raw_fetch_fast_parse"].append(fetch_fast_parse)
         raw_all_seconds, raw_all_size = raw.all_fetch()
         samples["raw_all"].append(raw_all_seconds)
-        times, results = cycle()
+        times, results = cycle(clusters)
         for key in ("silences", "alerts", "targets", "total", "total_cpu"):
             samples[key].append(times[key])
         steady_changes["audit_recorded"] += len(results["silences"].recorded)

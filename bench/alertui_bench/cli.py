@@ -46,6 +46,14 @@ def parse_args(argv=None):
     )
     p.add_argument("--reps", type=int, default=30, help="measured repetitions (default 30)")
     p.add_argument("--warmup", type=int, default=3, help="warm-up repetitions (default 3)")
+    p.add_argument(
+        "--clusters",
+        type=int,
+        default=1,
+        choices=range(1, 6),
+        metavar="K",
+        help="Alertmanager clusters, each with N alerts and its own silences (default 1)",
+    )
     p.add_argument("--silences", type=int, default=1000)
     p.add_argument("--targets", type=int, default=500, help="failing Prometheus targets")
     p.add_argument("--audit-rows", type=int, default=100_000)
@@ -98,7 +106,7 @@ def main(argv=None) -> int:
     out = (
         Path(args.out)
         if args.out
-        else ROOT / "bench" / "results" / f"{now:%Y%m%d-%H%M}-{args.db}.md"
+        else ROOT / "bench" / "results" / f"{now:%Y%m%d-%H%M}-{args.db}{_clusters(args)}.md"
     )
     if out.suffix != ".md":
         out = out.with_suffix(".md")
@@ -136,6 +144,10 @@ def main(argv=None) -> int:
     return 0
 
 
+def _clusters(args) -> str:
+    return f"-{args.clusters}clusters" if args.clusters > 1 else ""
+
+
 def _meta(args, now: datetime) -> dict:
     """The run's header: command, machine, versions, code, settings, and the other work on the
     machine before it starts (2 s of /proc/stat)."""
@@ -151,6 +163,7 @@ def _meta(args, now: datetime) -> dict:
         "versions": versions(),
         "git": git_state(),
         "db": args.db,
+        "clusters": args.clusters,
         "reps": args.reps,
         "warmup": args.warmup,
         "load": f"{args.load_tool}, {args.load_duration}s, concurrency {args.load_concurrency}",
