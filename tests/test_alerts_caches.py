@@ -221,16 +221,19 @@ def test_a_start_without_a_database_leaves_the_load_to_the_first_request(
     assert len(snapshot.current_alerts()) == 5
 
 
-def test_a_starting_worker_prepares_the_default_alerts_view(tag, silencer_client, monkeypatch):
+@pytest.mark.parametrize("who", ["silencer_client", "viewer_client"])
+def test_a_starting_worker_prepares_the_default_alerts_view(tag, who, request, monkeypatch):
     """alertui/wsgi.py calls views.warm: the first request finds the default view (all active
-    alerts, grouped by alertname) already selected and grouped."""
+    alerts, grouped by alertname) selected, grouped and its results rendered for its rights."""
     big_snapshot(tag, count=50)
     views.warm()
 
     def not_again(*args, **kwargs):
-        raise AssertionError("the default view was selected again on the first request")
+        raise AssertionError("the first request did the work again")
 
     monkeypatch.setattr(snapshot, "select", not_again)
-    page = silencer_client.get("/alerts/")
+    monkeypatch.setattr(views, "render_to_string", not_again)
+    page = request.getfixturevalue(who).get("/alerts/")
     assert page.status_code == 200
-    assert page.content.decode().count('class="alert-row') >= 1
+    assert page.content.decode().count('class="alert-row') == 50
+    assert page.content.decode().count("silence-link") == (50 if who == "silencer_client" else 0)

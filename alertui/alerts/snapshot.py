@@ -41,8 +41,16 @@ class AlertView:
     starts_at: datetime | None
     generator_url: str
     receivers: tuple
-    text: str  # lower-cased labels and annotations, for free-text search
     key: int  # changes whenever anything shown of the alert changes: its rendering's cache key
+
+    @cached_property
+    def text(self) -> str:
+        """Lower-cased labels and annotations, for free-text search: made at the first search
+        that reads it (most views search none), kept with the alert (as long as the alert is
+        unchanged, it stays in the next snapshots)."""
+        words = [f"{k}={v}" for k, v in self.labels.items()] + list(self.annotations.values())
+        words.append(f"{CLUSTER}={self.cluster}")
+        return " ".join(words).lower()
 
     @property
     def summary(self) -> str:
@@ -164,9 +172,27 @@ def _state(alert: Alert) -> str:
     return "active"
 
 
+# What a view is made of (the rest of a row is the sync's bookkeeping).
+VIEW_FIELDS = (
+    "cluster",
+    "fingerprint",
+    "alertname",
+    "severity",
+    "labels",
+    "annotations",
+    "silenced_by",
+    "inhibited_by",
+    "starts_at",
+    "generator_url",
+    "receivers",
+)
+
+
 def _view(alert: Alert) -> AlertView:
-    words = [f"{k}={v}" for k, v in alert.labels.items()] + list(alert.annotations.values())
-    words.append(f"{CLUSTER}={alert.cluster}")
+    # Label names and most label values (alertname, namespace, job, severity...) repeat across
+    # thousands of alerts: one string each, not one per alert, holds the snapshot in less memory.
+    labels = {sys.intern(k): sys.intern(v) for k, v in alert.labels.items()}
+    annotations = {sys.intern(k): v for k, v in alert.annotations.items()}
     shown = (
         alert.cluster,
         alert.fingerprint,
@@ -180,19 +206,18 @@ def _view(alert: Alert) -> AlertView:
         tuple(alert.receivers or ()),
     )
     return AlertView(
-        cluster=alert.cluster,
+        cluster=sys.intern(alert.cluster),
         fingerprint=alert.fingerprint,
-        alertname=alert.alertname,
-        severity=alert.severity,
-        labels=alert.labels,
-        annotations=alert.annotations,
+        alertname=sys.intern(alert.alertname),
+        severity=sys.intern(alert.severity),
+        labels=labels,
+        annotations=annotations,
         state=_state(alert),
         silenced_by=tuple(alert.silenced_by),
         inhibited_by=tuple(alert.inhibited_by),
         starts_at=alert.starts_at,
         generator_url=alert.generator_url,
         receivers=tuple(str(r) for r in alert.receivers or ()),
-        text=" ".join(words).lower(),
         key=hash(shown),
     )
 
@@ -215,7 +240,8 @@ def current_alerts() -> list[AlertView]:
         if version is not None and isinstance(cached_version, tuple) and cached_version < version:
             alerts = _updated(cached, cached_version[0], version[0])
         if alerts is None:
-            alerts = [_view(a) for a in Alert.objects.all().iterator(chunk_size=2000)]
+            rows = Alert.objects.only(*VIEW_FIELDS).iterator(chunk_size=2000)
+            alerts = [_view(a) for a in rows]
         alerts.sort(key=lambda a: (a.starts_at is None, a.starts_at), reverse=True)
         _cache = (version if version is not None else object(), alerts)
         for cache in _per_snapshot:
@@ -246,7 +272,9 @@ def _updated(cached: list[AlertView], since: int, upto: int) -> list[AlertView] 
     by_key = {
         (a.cluster, a.fingerprint): a for a in cached if (a.cluster, a.fingerprint) in current
     }
-    changed = Alert.objects.filter(snapshot_version__gt=since, snapshot_version__lte=upto)
+    changed = Alert.objects.filter(snapshot_version__gt=since, snapshot_version__lte=upto).only(
+        *VIEW_FIELDS
+    )
     for row in changed.iterator(chunk_size=2000):
         by_key[(row.cluster, row.fingerprint)] = _view(row)
     if len(by_key) != len(current):

@@ -14,7 +14,7 @@ from alertui.alerts.models import AlertHistory
 from alertui.matchers import CLUSTER, LABEL_NAME, MatcherError, parse_filter
 from alertui.nav import htmx
 from alertui.rules import store as rule_store
-from alertui.scopes.access import access_for
+from alertui.scopes.access import EVERYTHING, VIEWER, access_for
 from alertui.sync import health
 
 GROUPS_PER_PAGE = 25
@@ -29,17 +29,17 @@ log = logging.getLogger(__name__)
 KEY_LABELS = ("namespace", "job", "instance", "service", "pod", "cluster")
 
 
-def _query(request) -> dict:
+def _query(get: QueryDict) -> dict:
     """The page's filter, read from the URL so a view can be shared as a link."""
-    group_by = request.GET.get("group_by", "alertname").strip()[:100] or "alertname"
+    group_by = get.get("group_by", "alertname").strip()[:100] or "alertname"
     errors = []
     if group_by != CLUSTER and not LABEL_NAME.match(group_by):
         errors.append(f"Cannot group by {group_by!r}: that is not a label name.")
         group_by = "alertname"
-    states = [s for s in request.GET.getlist("state") if s in snapshot.STATES]
-    if "state" not in request.GET:
+    states = [s for s in get.getlist("state") if s in snapshot.STATES]
+    if "state" not in get:
         states = list(DEFAULT_STATES)
-    text = request.GET.get("q", "")[:1000]
+    text = get.get("q", "")[:1000]
     try:
         reserved, rest = reserved_filters.extract(text)
         matchers, words = parse_filter(rest)
@@ -58,7 +58,7 @@ def _query(request) -> dict:
         "reserved": reserved,
         "errors": errors,
         "filter_broken": filter_broken,
-        "expand": request.GET.getlist("expand")[:20],
+        "expand": get.getlist("expand")[:20],
     }
 
 
@@ -101,7 +101,19 @@ _rendered_pages = snapshot.per_snapshot_cache("rendered pages", 0.4, _page_size)
 
 @require_GET
 def alert_list(request):
-    query = _query(request)
+    viewer_can_silence = can_silence(request.user)
+    access = access_for(request.user)  # which silences and alerts the buttons are offered on
+    ctx, results = _results(
+        _query(request.GET), request.GET.get("page"), viewer_can_silence, access
+    )
+    if htmx.wants_partial(request):
+        return htmx.partial(request, results)
+    return render(request, "alerts/list.html", {**ctx, "results": results})
+
+
+def _results(query: dict, page_number, viewer_can_silence: bool, access) -> tuple[dict, str]:
+    """The page's context, and its results part rendered (or found rendered) for a viewer
+    with these rights."""
     everything, shown, groups = snapshot.grouped_view(
         query["matchers"],
         query["words"],
@@ -114,9 +126,7 @@ def alert_list(request):
     if query["filter_broken"]:
         shown, groups = [], []  # an unreadable filter shows nothing rather than everything
     totals, label_names = snapshot.overview(everything)
-    viewer_can_silence = can_silence(request.user)
-    access = access_for(request.user)  # which silences and alerts the buttons are offered on
-    page = ranking.Pages(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    page = ranking.Pages(groups, GROUPS_PER_PAGE).get_page(page_number)
     params = _shown_params(query, groups)
     note = health.note(health.ALERTMANAGER_ALERTS)
     ctx = {
@@ -162,21 +172,19 @@ def alert_list(request):
         )
         if cacheable:
             _rendered_pages.put(key, results)
-    if htmx.wants_partial(request):
-        return htmx.partial(request, results)
-    return render(request, "alerts/list.html", {**ctx, "results": results})
+    return ctx, results
 
 
 def warm() -> None:
-    """As a web worker starts (alertui/wsgi.py): the snapshot, the default view over it and the
-    page's compiled template, so that the first request costs what the next ones do. Never
-    fails the start (snapshot.warm says why it could not load)."""
+    """As a web worker starts (alertui/wsgi.py): the snapshot, the default view over it, its
+    first page rendered for a viewer and for a silencer without scopes, and the page's compiled
+    template, so that the first request costs what the next ones do. Never fails the start
+    (snapshot.warm says why it could not load)."""
     snapshot.warm()
     try:
-        everything, _shown, _groups = snapshot.grouped_view(
-            [], [], set(DEFAULT_STATES), "alertname"
-        )
-        snapshot.overview(everything)
+        default = _query(QueryDict())
+        for viewer_can_silence, access in ((False, VIEWER), (True, EVERYTHING)):
+            _results(default, None, viewer_can_silence, access)
         get_template("alerts/list.html")
     except Exception:  # noqa: BLE001 - a start must not fail on this
         log.warning("the default alerts view was not prepared at start", exc_info=True)

@@ -11,10 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alertui import clusters
 from alertui.accounts.roles import can_silence, silencer_required
 from alertui.alerts import local_changes
 from alertui.alerts import queries as alert_queries
 from alertui.durations import DurationError, parse_duration
+from alertui.maintenance.templatetags.maintenance import made_by
 from alertui.nav import htmx
 from alertui.policy import web as policy_web
 from alertui.requestinfo import actor_for
@@ -62,9 +64,11 @@ def silence_list(request):
     found = apply_show(found.select_related("match"), show, request.user, timezone.now())
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = _silenced_counts(s.id for s in page)
+    windows = made_by(s.id for s in page)
     access = access_for(request.user)
     for silence in page:
         silence.alert_count = counts.get(silence.id, 0)
+        silence.made_by = windows.get(silence.id)
         # A box for bulk actions only on what the person may change (scopes).
         silence.selectable = silence.current_state != "expired" and access.may_change(
             silence.matcher_list, silence.cluster
@@ -79,6 +83,7 @@ def silence_list(request):
         "bulk_presets": BULK_PRESETS,
         "query": query,
         "cluster": cluster,
+        "several_clusters": len(clusters.names()) > 1,
         "can_silence": can_silence(request.user),
         "pager_query": urlencode({"q": query, "state": state, "cluster": cluster, "show": show}),
     }

@@ -108,8 +108,7 @@ def evaluate(res: dict) -> list[dict]:
         ),
         _check(
             "web_memory",
-            f"web worker peak RSS <= {TARGET_WEB_MB:.0f} MB (one cluster here; 3 clusters: "
-            "bench/clusters.py)",
+            f"web worker peak RSS <= {TARGET_WEB_MB:.0f} MB",
             f"{web:.0f} MB",
             web / TARGET_WEB_MB,
             f"<= {TARGET_WEB_MB:.0f} MB",

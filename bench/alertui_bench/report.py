@@ -35,8 +35,10 @@ def render_markdown(report: dict) -> str:
     ]
     for res in report["runs"]:
         for row in res["checks"]:
+            k = res.get("clusters", 1)
+            alerts = f"{k} x {res['alerts']:,}" if k > 1 else f"{res['alerts']:,}"
             out.append(
-                f"| {res['alerts']:,} | {row['target']} | {row['measured']} | "
+                f"| {alerts} | {row['target']} | {row['measured']} | "
                 f"{fmt(row['ratio'], 2)} | {row['limit']} | "
                 f"{'PASS' if row['pass'] else '**MISS**'} |"
             )

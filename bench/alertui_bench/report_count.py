@@ -37,7 +37,8 @@ def count_section(res: dict) -> list[str]:
 def _intro(res: dict) -> list[str]:
     """The heading, the code measured and the data set."""
     n = res["alerts"]
-    out = ["", f"## {n:,} alerts", ""]
+    k = res.get("clusters", 1)
+    out = ["", f"## {k} clusters x {n:,} alerts" if k > 1 else f"## {n:,} alerts", ""]
     code = res.get("code", {})
     if code:
         same = code.get("start") == code.get("end")
@@ -51,8 +52,10 @@ def _intro(res: dict) -> list[str]:
             ),
             "",
         ]
+    clusters = res.get("clusters", 1)
+    each = f"{clusters} clusters (c1 to c{clusters}), each " if clusters > 1 else ""
     out += [
-        f"Alertmanager {res['alertmanager_version']}: {n:,} alerts "
+        f"{each}Alertmanager {res['alertmanager_version']}: {n:,} alerts "
         f"(states {res['alert_states']}, {res['alerts_silenced']} silenced), "
         f"{res['silences']['created']} silences ({res['silences']['expired']} expired). "
         f"Prometheus: {res['prometheus']['down']} targets down "
