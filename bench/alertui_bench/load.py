@@ -37,6 +37,7 @@ def measure_load(
     workers = child_pids(master)
     spies = start_py_spy(workers, args.load_duration, tmpdir) if args.py_spy else []
     cpu0 = proc_cpu_seconds(workers)
+    each0 = [proc_cpu_seconds([pid]) for pid in workers]
     if tool == "wrk":
         load = run_wrk(f"{base}/alerts/", cookie, args.load_duration, args.load_concurrency, tmpdir)
     else:
@@ -50,6 +51,12 @@ def measure_load(
     if spies:
         out["py_spy"] = finish_py_spy(spies)
     load["worker_cpu_s"] = proc_cpu_seconds(workers) - cpu0
+    # How the load spread over the workers: keep-alive connections stay with the worker that
+    # accepted them, and one worker may have accepted all of them.
+    load["worker_cpu_s_each"] = [
+        round(proc_cpu_seconds([pid]) - before, 2)
+        for pid, before in zip(workers, each0, strict=True)
+    ]
     load["cpu_ms_per_request"] = 1000 * load["worker_cpu_s"] / max(1, load["requests"])
     # What 2 workers could serve if they had every core to themselves (CPU-bound estimate).
     load["cpu_bound_rps"] = (os.cpu_count() or 1) * 1000 / max(0.001, load["cpu_ms_per_request"])

@@ -246,7 +246,13 @@ def _load_section(web: dict) -> list[str]:
         f" KiB: {'all full pages' if ld['full_pages'] else 'NOT all full pages'}). Load average"
         f" before / after: {web['load_loadavg_before']} / {ld['loadavg_after']}.",
         "",
-        f"The 2 workers used {ld['worker_cpu_s']:.1f} CPU-seconds: "
+        f"The 2 workers used {ld['worker_cpu_s']:.1f} CPU-seconds"
+        + (
+            f" ({' + '.join(map(str, ld['worker_cpu_s_each']))})"
+            if "worker_cpu_s_each" in ld
+            else ""
+        )
+        + ": "
         f"{ld['cpu_ms_per_request']:.1f} ms of CPU per request, so with both cores to "
         f"themselves they could serve at most ~{ld['cpu_bound_rps']:.0f} req/s "
         "(CPU-bound estimate; the database and the load generator need CPU too).",
