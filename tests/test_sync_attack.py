@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from alertui.alerts.models import Alert
 from alertui.alerts.sync import sync_alerts
-from tests.standins import FixedAlertsServer
+from alertui.targets.models import FailingTarget
+from alertui.targets.sync import sync_targets
+from tests.standins import FixedAlertsServer, _HttpStandIn, _QuietHandler
 from tests.test_alerts_bad_data import served
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
@@ -57,3 +61,63 @@ def test_a_status_that_turns_into_garbage_is_named_in_the_note(settings, redis_d
     assert _sync_from(settings, [good]).note == ""
     bad = dict(good, status="garbage")
     assert "status is not an object" in _sync_from(settings, [bad]).note
+
+
+
+class _ChangingAnswers(_HttpStandIn):
+    """Like standins.FixedAnswersServer, but what it answers can be changed between syncs
+    (the same URL: the targets are kept by their Prometheus URL)."""
+
+    def __init__(self, answers: dict):
+        self.answers = answers
+        outer = self
+
+        class Handler(_QuietHandler):
+            def do_GET(self):
+                found = outer.answers.get(self.path.split("?")[0])
+                body = json.dumps(found).encode() if found is not None else b""
+                self.send_response(404 if found is None else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._serve(Handler)
+
+
+def _never_scraped(duration: float) -> dict:
+    target = {
+        "scrapePool": "never",
+        "scrapeUrl": "http://never.test:9100/metrics",
+        "globalUrl": "http://never.test:9100/metrics",
+        "labels": {"job": "never", "instance": "never.test:9100"},
+        "discoveredLabels": {},
+        "health": "unknown",
+        "lastError": "",
+        "lastScrape": "0001-01-01T00:00:00Z",  # Go's zero time: never scraped (None)
+        "lastScrapeDuration": duration,
+        "scrapeInterval": "1m",
+    }
+    ok = {"status": "success"}
+    return {
+        "/api/v1/targets": dict(ok, data={"activeTargets": [target], "droppedTargets": []}),
+        "/api/v1/scrape_pools": dict(ok, data={"scrapePools": ["never"]}),
+        "/api/v1/rules": dict(ok, data={"groups": []}),
+    }
+
+
+def test_scrape_times_written_when_the_last_scrape_is_none(settings, redis_db):
+    """A stand-in: a target never scraped (lastScrape is Go's zero time, read as None) whose
+    duration moves. _write_scrape_times writes `CASE id WHEN %s THEN NULL END` into a
+    timestamptz column: PostgreSQL types a CASE of NULLs only as text and refuses it
+    (Django's bulk_update, used before #13, casts each CASE for this reason)."""
+    stand_in = _ChangingAnswers(_never_scraped(0.0))
+    settings.PROMETHEUS_URLS = [stand_in.url]
+    try:
+        assert sync_targets().errors == []
+        stand_in.answers = _never_scraped(0.25)
+        sync_targets()
+    finally:
+        stand_in.stop()
+    row = FailingTarget.objects.get(source=stand_in.url, job="never")
+    assert (row.last_scrape, row.last_scrape_duration) == (None, 0.25)
