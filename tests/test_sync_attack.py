@@ -121,3 +121,17 @@ def test_scrape_times_written_when_the_last_scrape_is_none(settings, redis_db):
         stand_in.stop()
     row = FailingTarget.objects.get(source=stand_in.url, job="never")
     assert (row.last_scrape, row.last_scrape_duration) == (None, 0.25)
+
+
+def test_an_annotation_that_turns_from_null_to_nan_shows(settings, redis_db):
+    """A stand-in: a real Alertmanager sends annotation values as strings only. orjson refuses
+    NaN, json reads it as a float; AlertItem digests it with orjson.dumps, which writes NaN
+    (and Infinity) as null: the change is hidden and the page keeps showing "null"."""
+    before = served("0123456789abcdef", "Odd")
+    before["annotations"]["value"] = None
+    _sync_from(settings, [before])
+    assert Alert.objects.get(fingerprint="0123456789abcdef").annotations["value"] == "null"
+
+    after = dict(before, annotations=dict(before["annotations"], value=float("nan")))
+    _sync_from(settings, [after])
+    assert Alert.objects.get(fingerprint="0123456789abcdef").annotations["value"] == "NaN"
