@@ -115,6 +115,27 @@ class FixedAnswersServer(_HttpStandIn):
         self._serve(Handler)
 
 
+class ChangingAnswersServer(_HttpStandIn):
+    """Like standins.FixedAnswersServer, but what it answers can be changed between syncs
+    (the same URL: the targets are kept by their Prometheus URL)."""
+
+    def __init__(self, answers: dict):
+        self.answers = answers
+        outer = self
+
+        class Handler(_QuietHandler):
+            def do_GET(self):
+                found = outer.answers.get(self.path.split("?")[0])
+                body = json.dumps(found).encode() if found is not None else b""
+                self.send_response(404 if found is None else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._serve(Handler)
+
+
 class FixedAlertsServer(FixedAnswersServer):
     """GET /api/v2/alerts answered with a fixed list (see FixedAnswersServer)."""
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from alertui.alerts.models import Alert
 from alertui.alerts.sync import sync_alerts
 from alertui.targets.models import FailingTarget
 from alertui.targets.sync import sync_targets
-from tests.standins import FixedAlertsServer, _HttpStandIn, _QuietHandler
+from tests.standins import ChangingAnswersServer, FixedAlertsServer
 from tests.test_alerts_bad_data import served
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_snapshot")]
@@ -63,28 +61,6 @@ def test_a_status_that_turns_into_garbage_is_named_in_the_note(settings, redis_d
     assert "status is not an object" in _sync_from(settings, [bad]).note
 
 
-
-class _ChangingAnswers(_HttpStandIn):
-    """Like standins.FixedAnswersServer, but what it answers can be changed between syncs
-    (the same URL: the targets are kept by their Prometheus URL)."""
-
-    def __init__(self, answers: dict):
-        self.answers = answers
-        outer = self
-
-        class Handler(_QuietHandler):
-            def do_GET(self):
-                found = outer.answers.get(self.path.split("?")[0])
-                body = json.dumps(found).encode() if found is not None else b""
-                self.send_response(404 if found is None else 200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._serve(Handler)
-
-
 def _never_scraped(duration: float) -> dict:
     target = {
         "scrapePool": "never",
@@ -111,7 +87,7 @@ def test_scrape_times_written_when_the_last_scrape_is_none(settings, redis_db):
     duration moves. _write_scrape_times writes `CASE id WHEN %s THEN NULL END` into a
     timestamptz column: PostgreSQL types a CASE of NULLs only as text and refuses it
     (Django's bulk_update, used before #13, casts each CASE for this reason)."""
-    stand_in = _ChangingAnswers(_never_scraped(0.0))
+    stand_in = ChangingAnswersServer(_never_scraped(0.0))
     settings.PROMETHEUS_URLS = [stand_in.url]
     try:
         assert sync_targets().errors == []

@@ -48,12 +48,12 @@ class AlertItem:
             read_alert(data)  # raises Unreadable, naming what is wrong
             raise Unreadable("an alert alertui cannot identify")
         status = data.get("status")
-        status = status if isinstance(status, dict) else {}
         self.fingerprint = fingerprint
         self._data = data
         # updatedAt and endsAt are left out: they move each time Prometheus re-sends a firing
-        # alert, while nothing a page shows changes. The values as sent: two answers alike in
-        # what they say (JSON keys in the same order, as Alertmanager writes them) alike here.
+        # alert, while nothing a page shows changes; only whether they can be read is kept
+        # (the page's note names a time that cannot). The values as sent: two answers alike
+        # in what they say (JSON keys in the same order, as Alertmanager writes them) alike here.
         shown = (
             data["labels"],
             data.get("annotations"),
@@ -61,8 +61,11 @@ class AlertItem:
             data.get("receivers"),
             data.get("generatorURL"),
             data.get("startsAt"),
+            _readable_time(data.get("updatedAt")),
+            _readable_time(data.get("endsAt")),
         )
         self.digest = digest(_serialized(shown))
+        status = status if isinstance(status, dict) else {}
         # Most alerts are not silenced: no list to check.
         self.silenced_by = values.ids(status, "silencedBy", []) if status.get("silencedBy") else ()
 
@@ -70,11 +73,37 @@ class AlertItem:
         return read_alert(self._data)
 
 
-def _serialized(value) -> bytes:
+def _readable_time(value) -> bool:
+    """Whether values.time reads it without a problem."""
     try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:  # what only the standard library reads (values.loads)
+        values.parse_time(value)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
+
+
+def _serialized(value) -> bytes:
+    """The value as bytes to digest: orjson's JSON, else (what only the standard library
+    reads, see values.loads: lone surrogates; NaN and infinities, which orjson writes as null
+    like a real null) its repr."""
+    try:
+        found = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        found = b"null"
+    if _has_null(found):
         return repr(value).encode("utf-8", "backslashreplace")
+    return found
+
+
+def _has_null(found: bytes) -> bool:
+    """Whether orjson's compact JSON holds a null (a string ending in "[null", ",null" or
+    ":null" is taken for one: it only costs a repr)."""
+    at = found.find(b"null")
+    while at != -1:
+        if found[at - 1 : at] in (b"[", b",", b":"):
+            return True
+        at = found.find(b"null", at + 4)
+    return False
 
 
 class AlertItems(list):

@@ -185,12 +185,21 @@ def _write_scrape_times(changed: list[FailingTarget], chunk: int = 500) -> None:
     row and field, which cost more than the rest of the sync."""
     table = connection.ops.quote_name(FailingTarget._meta.db_table)
     adapt = connection.ops.adapt_datetimefield_value
+    # PostgreSQL types a CASE of parameters by its first branch, text for a NULL: each value
+    # is cast to its column's type there, as Django's bulk_update does.
+    casted = connection.features.requires_casted_case_in_updates
+    then = {
+        name: f"CAST(%s AS {FailingTarget._meta.get_field(name).db_type(connection)})"
+        if casted
+        else "%s"
+        for name in _SCRAPE_TIMES
+    }
     for start in range(0, len(changed), chunk):
         part = changed[start : start + chunk]
-        cases = " ".join(["WHEN %s THEN %s"] * len(part))
+        cases = {name: " ".join([f"WHEN %s THEN {then[name]}"] * len(part)) for name in then}
         sql = (
-            f"UPDATE {table} SET last_scrape = CASE id {cases} END, "
-            f"last_scrape_duration = CASE id {cases} END "
+            f"UPDATE {table} SET last_scrape = CASE id {cases['last_scrape']} END, "
+            f"last_scrape_duration = CASE id {cases['last_scrape_duration']} END "
             f"WHERE id IN ({', '.join(['%s'] * len(part))})"
         )
         params = [v for row in part for v in (row.pk, adapt(row.last_scrape))]
