@@ -19,7 +19,7 @@ import redis
 
 from tests.servers import ALERTMANAGER_VERSIONS, AlertmanagerProcess, binaries_report
 
-pytest_plugins = ["tests.ledger", "tests.notice_receiver"]
+pytest_plugins = ["tests.ledger", "tests.notice_receiver", "tests.browsing"]
 
 REDIS_TEST_DB = 15
 

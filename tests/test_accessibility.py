@@ -22,15 +22,11 @@ from axe_playwright_python.base import AXE_SCRIPT
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests import test_browser
+from tests.browsing import WAIT
 from tests.servers import make_alert
-from tests.test_browser import WAIT
 from tests.test_browser_alerts import log_in, my_alerts, sync_until
 
 # Fixtures of the other browser tests, made available to this module's tests.
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
-browsing = test_browser.browsing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

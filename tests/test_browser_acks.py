@@ -2,7 +2,7 @@
 the badge on its rows saying who and how long ago (the age written by the browser from the
 absolute time), then the acknowledgement ended from the row.
 
-Same set-up as tests/test_browser.py (Debian's Chromium through Playwright against
+Same set-up as tests/browsing.py (Debian's Chromium through Playwright against
 `live_server`, the shared Alertmanager 0.25, two alerts labelled test=<tag>).
 """
 
@@ -15,13 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from alertui.acks.models import Acknowledgement
-from tests import test_browser
-from tests.test_browser import WAIT, am_silence, log_in
-
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
-browsing = test_browser.browsing
-firing = test_browser.firing
+from tests.browsing import WAIT, am_silence, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,6 +1,6 @@
 """The alerts page in a real browser: filter, group-by, silence from an alert, auto-refresh.
 
-Same set-up as tests/test_browser.py (Debian's Chromium through Playwright against
+Same set-up as tests/browsing.py (Debian's Chromium through Playwright against
 `live_server`, ORM calls allowed in this thread, a screenshot per main step in tmp_path). The
 live server is pointed at the test Alertmanager 0.25, whose alerts are shared by the whole
 session, so every page here is filtered by this test's own label test=<tag>, and the nav's
@@ -17,14 +17,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_browser
+from tests.browsing import PASSWORD, WAIT, Browsing
 from tests.servers import make_alert
-from tests.test_browser import PASSWORD, WAIT, Browsing
-
-# The browser fixtures of tests/test_browser.py, made available to this module's tests.
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
-browsing = test_browser.browsing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_browser, test_browser_alerts
+from tests import test_browser_alerts
+from tests.browsing import WAIT, open_page
 from tests.servers import make_alert
-from tests.test_browser import WAIT, Browsing
 from tests.test_browser_alerts import (
     alert_item,
     alerts_shown,
@@ -26,8 +26,6 @@ from tests.test_browser_alerts import (
     sync_until,
 )
 
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
 three_alerts = test_browser_alerts.three_alerts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,12 +34,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def desktop(chromium, tmp_path):
     """A 1440×900 screen, the one the issue measured the alerts page on."""
-    context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
-    context.set_default_timeout(WAIT)
-    try:
-        yield Browsing(context.new_page(), tmp_path)
-    finally:
-        context.close()
+    with open_page(chromium, tmp_path, viewport={"width": 1440, "height": 900}) as b:
+        yield b
 
 
 @pytest.fixture

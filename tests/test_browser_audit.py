@@ -2,7 +2,7 @@
 
 The table shows times in the viewer's zone; the From/Until fields and the presets must mean
 the same zone, or "last 24 h" and a typed range pick other rows than the times shown say. Same
-set-up as tests/test_browser.py (Debian's Chromium through Playwright against `live_server`).
+set-up as tests/browsing.py (Debian's Chromium through Playwright against `live_server`).
 The events are placed relative to the real clock, which the browser shares, hours or days
 apart, so the minutes a test takes cannot move an event across a boundary.
 """
@@ -16,12 +16,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests import test_browser
-from tests.test_browser import WAIT
+from tests.browsing import WAIT, open_page
 from tests.test_browser_alerts import log_in
-
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,14 +27,10 @@ NEW_YORK = ZoneInfo(ZONE)
 
 @pytest.fixture
 def in_new_york(chromium, tmp_path):
-    context = chromium.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id=ZONE
-    )
-    context.set_default_timeout(WAIT)
-    try:
-        yield test_browser.Browsing(context.new_page(), tmp_path)
-    finally:
-        context.close()
+    with open_page(
+        chromium, tmp_path, viewport={"width": 1280, "height": 900}, timezone_id=ZONE
+    ) as b:
+        yield b
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """A silence made in two clusters from the alerts page, found twice on /audit/, in a real
-browser (Debian's Chromium through Playwright against `live_server`, as tests/test_browser.py)
+browser (Debian's Chromium through Playwright against `live_server`, as tests/browsing.py)
 with the three real clusters of tests/test_clusters.py."""
 
 import re
@@ -8,14 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from alertui.silences.models import Silence
-from tests import test_browser, test_clusters
-from tests.test_browser import WAIT
+from tests import test_clusters
+from tests.browsing import WAIT
 from tests.test_browser_alerts import log_in
 from tests.test_clusters import sync
 
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
-browsing = test_browser.browsing
 world, three = test_clusters.world, test_clusters.three  # the three clusters, started here
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

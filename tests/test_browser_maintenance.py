@@ -2,7 +2,7 @@
 occurrences and previews the alerts it would silence; after the job runs, its pending silence is
 on /silences/, marked as the window's.
 
-Same set-up as tests/test_browser.py (Debian's Chromium through Playwright against
+Same set-up as tests/browsing.py (Debian's Chromium through Playwright against
 `live_server`, the shared Alertmanager 0.25, two alerts labelled test=<tag>).
 """
 
@@ -18,14 +18,8 @@ from playwright.sync_api import expect
 from alertui.maintenance.materialize import materialize
 from alertui.maintenance.models import Materialization, Window
 from alertui.maintenance.schedule import WEEKDAYS
-from tests import test_browser
+from tests.browsing import WAIT, log_in
 from tests.maintenance_helpers import silences_of
-from tests.test_browser import WAIT, log_in
-
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
-browsing = test_browser.browsing
-firing = test_browser.firing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -23,14 +23,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests import test_accessibility, test_browser
+from tests import test_accessibility
+from tests.browsing import PASSWORD, WAIT, open_page
 from tests.servers import make_alert
 from tests.test_accessibility import World
-from tests.test_browser import PASSWORD, WAIT
 from tests.test_browser_alerts import my_alerts, sync_until
 
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
 world = test_accessibility.world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -162,13 +160,9 @@ def phone_world(world, alertmanager_025, settings):
 
 
 @pytest.fixture
-def phone(chromium):
-    context = chromium.new_context(viewport=PHONE, locale="en-GB", is_mobile=False)
-    context.set_default_timeout(WAIT)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+def phone(chromium, tmp_path):
+    with open_page(chromium, tmp_path, viewport=PHONE, is_mobile=False) as b:
+        yield b.page
 
 
 def log_in(page, base: str) -> None:

@@ -1,5 +1,5 @@
 """The silence policy in a real browser (Debian's Chromium through Playwright, as in
-tests/test_browser.py): the form's verdict follows what is typed, before anything is sent, and
+tests/browsing.py): the form's verdict follows what is typed, before anything is sent, and
 a warning asks for a tick before the silence is made in Alertmanager 0.25."""
 
 from __future__ import annotations
@@ -9,14 +9,9 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_browser
 from tests.api_client import silences_in_am
+from tests.browsing import WAIT, log_in
 from tests.policy_helpers import make_rule
-from tests.test_browser import WAIT, log_in
-
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
-browsing = test_browser.browsing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -15,24 +15,9 @@ from alertui.integrations.alertmanager import AlertmanagerClient
 from alertui.matchers import Matcher
 from alertui.silences import services
 from alertui.silences.services import Actor, SilenceValues
-from tests import test_browser
-from tests.test_browser import WAIT, Browsing
 from tests.test_browser_alerts import log_in
 
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browsing(chromium, tmp_path):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    context.set_default_timeout(WAIT)
-    try:
-        yield Browsing(context.new_page(), tmp_path)
-    finally:
-        context.close()
 
 
 def test_it_expires_every_silence_of_the_page_in_bulk(browsing, live_server, am, silencer, tag):

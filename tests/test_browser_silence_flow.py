@@ -18,8 +18,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests import test_browser, test_browser_alerts
-from tests.test_browser import WAIT, Browsing
+from tests import test_browser_alerts
+from tests.browsing import WAIT, open_page
 from tests.test_browser_alerts import (
     active_count,
     alert_item,
@@ -29,8 +29,6 @@ from tests.test_browser_alerts import (
     log_in,
 )
 
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
 three_alerts = test_browser_alerts.three_alerts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,26 +40,17 @@ MAX_KEYS = 15
 @pytest.fixture
 def browsing(chromium, tmp_path):
     """A desktop browser in New York: messages must give times in the person's zone."""
-    context = chromium.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id=ZONE
-    )
-    context.set_default_timeout(WAIT)
-    try:
-        yield Browsing(context.new_page(), tmp_path)
-    finally:
-        context.close()
+    with open_page(
+        chromium, tmp_path, viewport={"width": 1280, "height": 900}, timezone_id=ZONE
+    ) as b:
+        yield b
 
 
 @pytest.fixture
 def phone(chromium, tmp_path):
-    context = chromium.new_context(
-        viewport={"width": 360, "height": 740}, locale="en-GB", timezone_id=ZONE, is_mobile=True
-    )
-    context.set_default_timeout(WAIT)
-    try:
-        yield Browsing(context.new_page(), tmp_path)
-    finally:
-        context.close()
+    screen = {"width": 360, "height": 740}
+    with open_page(chromium, tmp_path, viewport=screen, timezone_id=ZONE, is_mobile=True) as b:
+        yield b
 
 
 def sync_runs() -> int:

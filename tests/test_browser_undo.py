@@ -6,13 +6,10 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_browser, test_browser_alerts
+from tests import test_browser_alerts
 from tests.test_accessibility import describe, run_axe
 from tests.test_browser_alerts import alerts_shown, filtered, log_in
 
-async_unsafe_allowed = test_browser.async_unsafe_allowed
-chromium = test_browser.chromium
-browsing = test_browser.browsing
 three_alerts = test_browser_alerts.three_alerts
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
