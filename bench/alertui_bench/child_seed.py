@@ -55,6 +55,7 @@ def seed_audit(spec: dict) -> dict:
     if batch:
         AuditEvent.objects.bulk_create(batch)
         total += len(batch)
+    features = _seed_windows_and_templates(rng, users, now)
     seconds = time.perf_counter() - started
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -65,7 +66,66 @@ def seed_audit(spec: dict) -> dict:
         "alice_expired": AuditEvent.objects.filter(
             actor_name__icontains="alice", action="expired"
         ).count(),
+        **features,
     }
+
+
+WINDOWS, CHANGES_PER_WINDOW, TEMPLATES = 200, 50, 200
+
+
+def _seed_windows_and_templates(rng: random.Random, users: dict, now) -> dict:
+    """For /maintenance/history/ and /silences/templates/: 200 deleted maintenance windows (the
+    job and /maintenance/ leave them alone) with 50 history rows each, and 200 silence
+    templates."""
+    from alertui.maintenance.models import Window, WindowChange
+    from alertui.silence_templates.models import SilenceTemplate
+
+    people = list(users.values())
+    windows = Window.objects.bulk_create(
+        Window(
+            name=f"{rng.choice(COMPONENTS)} patch night {i}",
+            matchers=[["namespace", "=", rng.choice(NAMESPACES)]],
+            matchers_text=f'namespace="{rng.choice(NAMESPACES)}"',
+            comment="Monthly patching",
+            owner=rng.choice(people),
+            start_date=now.date(),
+            start_time=now.time().replace(microsecond=0),
+            time_zone="Europe/Berlin",
+            duration=timedelta(hours=2),
+            frequency="weekly",
+            weekdays=[rng.randrange(7)],
+            deleted_at=now,
+        )
+        for i in range(WINDOWS)
+    )
+    actions = [a for a, _label in WindowChange.Action.choices]
+    WindowChange.objects.bulk_create(
+        (
+            WindowChange(
+                window=window,
+                at=now - timedelta(seconds=rng.randrange(YEAR)),
+                action=rng.choice(actions),
+                actor=(person := rng.choice(people)),
+                actor_name=person.username,
+                source="browser",
+            )
+            for window in windows
+            for _ in range(CHANGES_PER_WINDOW)
+        ),
+        batch_size=5000,
+    )
+    SilenceTemplate.objects.bulk_create(
+        SilenceTemplate(
+            name=f"{rng.choice(COMPONENTS)} reboot {i}",
+            matchers=[["namespace", "=", rng.choice(NAMESPACES)], ["alertname", "=~", ".+"]],
+            matchers_text='namespace="x", alertname=~".+"',
+            duration="2h",
+            comment="Rebooting {{ node }}",
+            owner=rng.choice(people),
+        )
+        for i in range(TEMPLATES)
+    )
+    return {"window_changes": WINDOWS * CHANGES_PER_WINDOW, "templates": TEMPLATES}
 
 
 def _audit_fields(rng: random.Random, users: dict, now) -> dict:

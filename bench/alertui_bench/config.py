@@ -30,6 +30,8 @@ PAGES = [
     ("silences", "/silences/"),
     ("audit_filter", "/audit/?person=alice&action=expired"),
     ("targets", "/targets/"),
+    ("maintenance_history", "/maintenance/history/"),
+    ("silence_templates", "/silences/templates/"),
 ]
 
 

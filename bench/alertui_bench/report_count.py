@@ -60,7 +60,13 @@ def _intro(res: dict) -> list[str]:
         f"{res['silences']['created']} silences ({res['silences']['expired']} expired). "
         f"Prometheus: {res['prometheus']['down']} targets down "
         f"({res['prometheus']['connection_refused']} connection refused). "
-        f"Audit: {res['seed']['rows']:,} rows ({res['seed']['alice_expired']} match "
+        + (
+            f"Maintenance window history: {res['seed']['window_changes']:,} rows; silence "
+            f"templates: {res['seed']['templates']}. "
+            if "templates" in res["seed"]
+            else ""
+        )
+        + f"Audit: {res['seed']['rows']:,} rows ({res['seed']['alice_expired']} match "
         f"person=alice&action=expired). Setup seconds: "
         + ", ".join(f"{k} {v:.1f}" for k, v in res["setup_seconds"].items())
         + f". Load average: {res['loadavg']}.",
@@ -170,6 +176,8 @@ def _pages_table(web: dict, prof: dict) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, _path in PAGES:
+        if name not in web["pages"]:
+            continue  # results from before the page was measured
         p = web["pages"][name]
         v = prof["views"][name]
         out.append(
@@ -319,6 +327,8 @@ def _profiles(sync: dict, prof: dict) -> list[str]:
         "```",
     ]
     for name, _path in PAGES:
+        if name not in prof["views"]:
+            continue
         qlog = prof["views"][name].get("query_log", [])
         out.append(f"{name}: {sum(ms for ms, _ in qlog):.1f} ms in {len(qlog)} queries")
         out += [f"  {ms:7.2f}  {sql}" for ms, sql in qlog]
